@@ -1,0 +1,25 @@
+/* listclean: clean an email list. Entry point. */
+#include <stdio.h>
+
+#include "cmd/options.h"
+#include "engine/job.h"
+#include "engine/log.h"
+
+int main(int argc, char **argv)
+{
+  struct lc_job_options options;
+  enum lc_options_action action;
+
+  lc_job_options_init(&options);
+  if (lc_options_parse(argc, argv, &options, &action) != LC_OK)
+    return LC_EXIT_USAGE;
+  if (action == LC_ACTION_HELP) {
+    lc_options_print_help();
+    return LC_EXIT_OK;
+  }
+  if (action == LC_ACTION_VERSION) {
+    printf("listclean %s\n", LC_VERSION);
+    return LC_EXIT_OK;
+  }
+  return lc_job_run(&options, NULL);
+}

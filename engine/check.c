@@ -1,0 +1,136 @@
+/* The checker: offline checks of each row (syntax, lists, typos,
+ * duplicates) and the verdict. */
+#include "engine/check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/address.h"
+#include "engine/dedup.h"
+#include "engine/lists.h"
+#include "engine/log.h"
+#include "engine/typo.h"
+
+struct lc_checker {
+  uv_loop_t *loop;
+  const struct lc_job_options *opt;
+  struct lc_lists *lists;
+  struct lc_typo *typo;
+  struct lc_dedup *dedup;
+  bool dedup_full_reported;
+};
+
+enum lc_status lc_checker_new(uv_loop_t *loop,
+                              const struct lc_job_options *options,
+                              struct lc_checker **out, char *err,
+                              size_t err_size)
+{
+  struct lc_checker *c = calloc(1, sizeof(*c));
+  enum lc_status status;
+
+  if (c == NULL) {
+    snprintf(err, err_size, "out of memory creating the checker");
+    return LC_ERR_NOMEM;
+  }
+  c->loop = loop;
+  c->opt = options;
+  status = lc_lists_new(options->data_dir, &c->lists);
+  if (status != LC_OK) {
+    snprintf(err, err_size, "cannot load the lists%s%s: %s",
+             options->data_dir ? " from --data-dir " : "",
+             options->data_dir ? options->data_dir : "",
+             lc_strerror(status));
+    lc_checker_free(c);
+    return status;
+  }
+  status = lc_typo_new(c->lists, &c->typo);
+  if (status != LC_OK) {
+    snprintf(err, err_size, "cannot build the typo index: %s",
+             lc_strerror(status));
+    lc_checker_free(c);
+    return status;
+  }
+  c->dedup = lc_dedup_new(options->dedup_memory);
+  if (c->dedup == NULL) {
+    snprintf(err, err_size,
+             "out of memory for duplicate detection (%zu MiB); lower "
+             "--dedup-memory",
+             options->dedup_memory >> 20);
+    lc_checker_free(c);
+    return LC_ERR_NOMEM;
+  }
+  *out = c;
+  return LC_OK;
+}
+
+static void checker_flags(struct lc_checker *c, const struct lc_address *addr,
+                          struct lc_result *r)
+{
+  r->role = lc_lists_is_role(c->lists, addr->local, addr->local_len);
+  r->disposable =
+      lc_lists_is_disposable(c->lists, addr->domain, addr->domain_len);
+  r->free = lc_lists_is_free(c->lists, addr->domain, addr->domain_len);
+  lc_typo_suggest(c->typo, addr, r->suggestion, sizeof(r->suggestion));
+  r->duplicate = lc_dedup_seen(c->dedup, addr->normalized, addr->len);
+  if (lc_dedup_full(c->dedup) && !c->dedup_full_reported) {
+    c->dedup_full_reported = true;
+    lc_warn("duplicate detection is full after %llu distinct addresses; "
+            "later duplicates are not flagged (raise --dedup-memory)",
+            (unsigned long long)lc_dedup_count(c->dedup));
+  }
+}
+
+/* Offline part of a row: fills the result and the address observations. */
+static void checker_offline(struct lc_checker *c, struct lc_item *item,
+                            struct lc_addr_obs *obs)
+{
+  struct lc_address addr;
+  struct lc_result *r = &item->result;
+
+  memset(obs, 0, sizeof(*obs));
+  obs->role_ok = c->opt->role_ok;
+  obs->smtp_checked = (c->opt->checks & LC_CHECK_SMTP) != 0;
+  obs->csv_error = item->row.malformed;
+  switch (lc_address_parse(item->address, item->address_len, &addr)) {
+  case LC_ADDR_EMPTY:
+    obs->empty = true;
+    return;
+  case LC_ADDR_INVALID:
+    obs->invalid = true;
+    return;
+  case LC_ADDR_OK:
+    break;
+  }
+  memcpy(r->normalized, addr.normalized, addr.len + 1);
+  checker_flags(c, &addr, r);
+  obs->role = r->role;
+  obs->disposable = r->disposable;
+}
+
+void lc_checker_submit(struct lc_checker *c, struct lc_item *item)
+{
+  struct lc_addr_obs obs;
+  struct lc_domain_obs domain;
+
+  checker_offline(c, item, &obs);
+  memset(&domain, 0, sizeof(domain));
+  domain.dns = LC_DNS_NOT_CHECKED;
+  item->result.verdict = lc_verdict_decide(&obs, &domain);
+  lc_pipeline_item_done(item);
+}
+
+void lc_checker_close(struct lc_checker *c)
+{
+  (void)c;
+}
+
+void lc_checker_free(struct lc_checker *c)
+{
+  if (c == NULL)
+    return;
+  lc_typo_free(c->typo);
+  lc_lists_free(c->lists);
+  lc_dedup_free(c->dedup);
+  free(c);
+}

@@ -1,0 +1,109 @@
+/* Fingerprint set for duplicate addresses (see dedup.h). */
+#include "engine/dedup.h"
+
+#include <stdlib.h>
+
+#define DEDUP_SLOTS 8 /* fingerprints per bucket: one 32-byte line */
+
+struct lc_dedup {
+  uint32_t *slots; /* nbuckets * DEDUP_SLOTS; 0 marks an empty slot */
+  uint64_t mask;   /* nbuckets - 1 */
+  uint64_t count;
+  bool full;
+};
+
+uint64_t lc_hash_nocase(const char *bytes, size_t len)
+{
+  /* FNV-1a over the case-folded bytes, then a multiply-xorshift finaliser
+   * so that the low and high halves are both well mixed. */
+  uint64_t h = 0xcbf29ce484222325ull;
+
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)bytes[i];
+    if (c >= 'A' && c <= 'Z')
+      c = (unsigned char)(c + 32);
+    h = (h ^ c) * 0x100000001b3ull;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return h;
+}
+
+struct lc_dedup *lc_dedup_new(size_t memory)
+{
+  struct lc_dedup *set = calloc(1, sizeof(*set));
+  uint64_t nbuckets = 128;
+
+  if (set == NULL)
+    return NULL;
+  while (nbuckets * 2 * DEDUP_SLOTS * sizeof(uint32_t) <= memory)
+    nbuckets *= 2;
+  /* calloc leaves untouched pages unmapped, so a large bound costs only
+   * what is used. */
+  set->slots = calloc(nbuckets * DEDUP_SLOTS, sizeof(uint32_t));
+  if (set->slots == NULL) {
+    free(set);
+    return NULL;
+  }
+  set->mask = nbuckets - 1;
+  return set;
+}
+
+static int dedup_find(const uint32_t *bucket, uint32_t fp)
+{
+  for (int i = 0; i < DEDUP_SLOTS; i++)
+    if (bucket[i] == fp)
+      return i;
+  return -1;
+}
+
+bool lc_dedup_seen(struct lc_dedup *set, const char *address, size_t len)
+{
+  uint64_t h = lc_hash_nocase(address, len);
+  uint32_t fp = (uint32_t)(h >> 32);
+  uint32_t *b1, *b2;
+  int free1, free2;
+
+  if (fp == 0)
+    fp = 1;
+  b1 = set->slots + (h & set->mask) * DEDUP_SLOTS;
+  b2 = set->slots +
+       ((h ^ ((uint64_t)fp * 0x9e3779b97f4a7c15ull)) & set->mask) *
+           DEDUP_SLOTS;
+  if (dedup_find(b1, fp) >= 0 || dedup_find(b2, fp) >= 0)
+    return true;
+  free1 = dedup_find(b1, 0);
+  free2 = dedup_find(b2, 0);
+  if (free1 < 0 && free2 < 0) {
+    set->full = true;
+    return false;
+  }
+  /* Fill the emptier bucket: a lower free index means more free slots. */
+  if (free1 >= 0 && (free2 < 0 || free1 <= free2))
+    b1[free1] = fp;
+  else
+    b2[free2] = fp;
+  set->count++;
+  return false;
+}
+
+uint64_t lc_dedup_count(const struct lc_dedup *set)
+{
+  return set->count;
+}
+
+bool lc_dedup_full(const struct lc_dedup *set)
+{
+  return set->full;
+}
+
+void lc_dedup_free(struct lc_dedup *set)
+{
+  if (set == NULL)
+    return;
+  free(set->slots);
+  free(set);
+}

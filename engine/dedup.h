@@ -1,0 +1,38 @@
+/* Duplicate detection in bounded memory.
+ *
+ * The set stores a 32-bit fingerprint of each normalised address (compared
+ * without case) in one of two buckets chosen by other bits of a 64-bit
+ * hash. Memory is fixed at creation. The price is a small false-positive
+ * rate: with the table full, about 4 lookups in a billion report a
+ * duplicate that is not one. When both buckets of a new address are full
+ * the address is not stored, and lc_dedup_full() turns true; later copies
+ * of such addresses are not flagged.
+ */
+#ifndef LC_DEDUP_H
+#define LC_DEDUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct lc_dedup;
+
+/* Create a set using at most MEMORY bytes (rounded down to a power of two,
+ * at least 4 KiB). Returns NULL when out of memory. */
+struct lc_dedup *lc_dedup_new(size_t memory);
+
+/* Record ADDRESS (LEN bytes). Returns true when an equal address (ignoring
+ * ASCII case) was recorded before. */
+bool lc_dedup_seen(struct lc_dedup *set, const char *address, size_t len);
+
+/* Number of distinct addresses stored, and whether one had to be dropped
+ * because the table was full. */
+uint64_t lc_dedup_count(const struct lc_dedup *set);
+bool lc_dedup_full(const struct lc_dedup *set);
+
+/* 64-bit hash of LEN bytes, ignoring ASCII case. */
+uint64_t lc_hash_nocase(const char *bytes, size_t len);
+
+void lc_dedup_free(struct lc_dedup *set);
+
+#endif

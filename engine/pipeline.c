@@ -1,0 +1,278 @@
+/* The row window: read, submit to the checker, write in input order. */
+#include "engine/pipeline_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/columns.h"
+#include "engine/log.h"
+
+/* Rows read per pump callback, so the loop still serves sockets. */
+#define PIPELINE_BATCH 512
+/* Rows looked at to find the address column by content. */
+#define PIPELINE_DETECT_ROWS 64
+
+static void pipeline_pump_cb(uv_idle_t *handle);
+
+static struct lc_item *pipeline_slot(struct lc_pipeline *p, uint64_t seq)
+{
+  return &p->items[seq % p->capacity];
+}
+
+enum lc_status lc_pipeline_init(struct lc_pipeline *p, uv_loop_t *loop,
+                                const struct lc_job_options *opt,
+                                struct lc_csv_reader *reader,
+                                struct lc_csv_writer *writer,
+                                struct lc_checker *checker,
+                                struct lc_job_stats *stats)
+{
+  memset(p, 0, sizeof(*p));
+  p->loop = loop;
+  p->opt = opt;
+  p->reader = reader;
+  p->writer = writer;
+  p->checker = checker;
+  p->stats = stats;
+  p->capacity = opt->max_rows_in_flight;
+  p->items = calloc(p->capacity, sizeof(*p->items));
+  if (p->items == NULL)
+    return LC_ERR_NOMEM;
+  for (size_t i = 0; i < p->capacity; i++) {
+    lc_row_init(&p->items[i].row);
+    p->items[i].pipeline = p;
+  }
+  uv_idle_init(loop, &p->pump);
+  p->pump.data = p;
+  return LC_OK;
+}
+
+static void pipeline_fail(struct lc_pipeline *p, int exit_code,
+                          const char *message)
+{
+  if (p->exit_code == LC_EXIT_OK) {
+    p->exit_code = exit_code;
+    snprintf(p->err, sizeof(p->err), "%s", message);
+  }
+  p->input_done = true;
+}
+
+static void pipeline_write_header(struct lc_pipeline *p,
+                                  const struct lc_row *header)
+{
+  size_t len;
+
+  for (uint32_t i = 0; i < header->nfields; i++) {
+    const char *field = lc_row_field(header, i, &len);
+    lc_csv_writer_field(p->writer, field, len);
+  }
+  for (int i = 0; i < LC_RESULT_COLUMNS; i++)
+    lc_csv_writer_cell(p->writer, lc_result_column_names[i]);
+  if (lc_csv_writer_end_row(p->writer) != LC_OK)
+    pipeline_fail(p, LC_EXIT_IO, "cannot write the header row");
+}
+
+/* First record of an input with a header: write it and find the address
+ * column by --column or by name. */
+static void pipeline_take_header(struct lc_pipeline *p,
+                                 const struct lc_row *header)
+{
+  char err[512];
+
+  p->header_done = true;
+  p->width = header->nfields;
+  pipeline_write_header(p, header);
+  if (p->opt->column != NULL) {
+    if (lc_columns_from_spec(p->opt->column, header, &p->column, err,
+                             sizeof(err)) != LC_OK)
+      pipeline_fail(p, LC_EXIT_USAGE, err);
+    p->column_known = true;
+  } else {
+    p->column_known = lc_columns_from_header(header, &p->column);
+  }
+}
+
+static void pipeline_read_one(struct lc_pipeline *p)
+{
+  struct lc_item *item = pipeline_slot(p, p->tail);
+  char err[512];
+  bool eof = false;
+
+  if (lc_csv_reader_next(p->reader, &item->row, &eof, err, sizeof(err)) !=
+      LC_OK) {
+    pipeline_fail(p, LC_EXIT_IO, err);
+    return;
+  }
+  if (eof) {
+    p->input_done = true;
+    return;
+  }
+  if (!p->header_done && !p->opt->no_header) {
+    pipeline_take_header(p, &item->row);
+    return;
+  }
+  p->header_done = true;
+  if (p->width == 0)
+    p->width = item->row.nfields;
+  if (item->row.malformed) {
+    p->stats->malformed++;
+    lc_log_warn_counted("malformed CSV record",
+                        "malformed CSV record at line %llu; it is kept "
+                        "with reason csv_error",
+                        (unsigned long long)item->row.line);
+  }
+  item->seq = p->tail;
+  p->tail++;
+  p->stats->rows_read++;
+}
+
+/* Find the address column among the rows read so far when neither
+ * --column nor the header named it. */
+static void pipeline_detect_column(struct lc_pipeline *p)
+{
+  const struct lc_row *rows[PIPELINE_DETECT_ROWS] = {0};
+  size_t count = 0;
+  char err[512];
+
+  for (uint64_t s = p->submitted; s < p->tail && count < PIPELINE_DETECT_ROWS;
+       s++)
+    rows[count++] = &pipeline_slot(p, s)->row;
+  if (p->opt->column != NULL) {
+    if (lc_columns_from_spec(p->opt->column, NULL, &p->column, err,
+                             sizeof(err)) != LC_OK)
+      pipeline_fail(p, LC_EXIT_USAGE, err);
+  } else if (!lc_columns_from_content(rows, count, &p->column) &&
+             count > 0) {
+    pipeline_fail(p, LC_EXIT_USAGE,
+                  "no column holds email addresses in the first rows; "
+                  "name it with --column NAME or --column NUMBER");
+  }
+  p->column_known = true;
+}
+
+static void pipeline_submit(struct lc_pipeline *p, struct lc_item *item)
+{
+  size_t len = 0;
+
+  lc_result_init(&item->result);
+  item->done = false;
+  item->next = NULL;
+  if (p->column < item->row.nfields) {
+    item->address = lc_row_field(&item->row, (uint32_t)p->column, &len);
+  } else {
+    item->address = "";
+  }
+  item->address_len = len;
+  lc_checker_submit(p->checker, item);
+}
+
+static void pipeline_write_item(struct lc_pipeline *p, struct lc_item *item)
+{
+  const struct lc_row *row = &item->row;
+  uint32_t n = row->nfields;
+  size_t len;
+
+  /* Short rows are padded to the header's width so the annotation
+   * columns line up; fields beyond the width follow the annotations. */
+  for (uint32_t i = 0; i < p->width; i++) {
+    const char *field = i < n ? lc_row_field(row, i, &len) : "";
+    lc_csv_writer_field(p->writer, field, i < n ? len : 0);
+  }
+  lc_result_write(&item->result, p->writer);
+  for (uint32_t i = p->width; i < n; i++) {
+    const char *field = lc_row_field(row, i, &len);
+    lc_csv_writer_field(p->writer, field, len);
+  }
+  if (lc_csv_writer_end_row(p->writer) != LC_OK) {
+    pipeline_fail(p, LC_EXIT_IO, "cannot write the output");
+    return;
+  }
+  p->stats->rows_written++;
+}
+
+static void pipeline_flush(struct lc_pipeline *p)
+{
+  while (p->head < p->submitted) {
+    struct lc_item *item = pipeline_slot(p, p->head);
+    if (!item->done)
+      break;
+    if (p->exit_code == LC_EXIT_OK)
+      pipeline_write_item(p, item);
+    p->head++;
+  }
+}
+
+static void pipeline_check_finished(struct lc_pipeline *p)
+{
+  if (p->finished || !p->input_done || p->head != p->tail)
+    return;
+  p->finished = true;
+  if (p->pumping)
+    uv_idle_stop(&p->pump);
+  p->pumping = false;
+  uv_close((uv_handle_t *)&p->pump, NULL);
+  lc_checker_close(p->checker);
+}
+
+static void pipeline_update_pump(struct lc_pipeline *p)
+{
+  bool want = !p->input_done && p->tail - p->head < p->capacity;
+
+  if (want && !p->pumping)
+    uv_idle_start(&p->pump, pipeline_pump_cb);
+  else if (!want && p->pumping)
+    uv_idle_stop(&p->pump);
+  p->pumping = want;
+}
+
+static void pipeline_pump_cb(uv_idle_t *handle)
+{
+  struct lc_pipeline *p = handle->data;
+
+  p->in_pump = true;
+  for (int n = 0; n < PIPELINE_BATCH && !p->input_done &&
+                  p->tail - p->head < p->capacity;
+       n++)
+    pipeline_read_one(p);
+  if (!p->column_known && p->header_done &&
+      (p->input_done || p->tail - p->head == p->capacity ||
+       p->tail - p->submitted >= PIPELINE_DETECT_ROWS))
+    pipeline_detect_column(p);
+  if (p->exit_code != LC_EXIT_OK) {
+    /* Rows not yet handed to the checker are dropped from the window: the
+     * run is failing and nothing more will be written. */
+    p->tail = p->submitted;
+  }
+  while (p->column_known && p->submitted < p->tail)
+    pipeline_submit(p, pipeline_slot(p, p->submitted++));
+  p->in_pump = false;
+  pipeline_flush(p);
+  pipeline_update_pump(p);
+  pipeline_check_finished(p);
+}
+
+void lc_pipeline_item_done(struct lc_item *item)
+{
+  struct lc_pipeline *p = item->pipeline;
+
+  item->done = true;
+  p->stats->by_reason[item->result.verdict.reason]++;
+  if (p->in_pump)
+    return;
+  pipeline_flush(p);
+  pipeline_update_pump(p);
+  pipeline_check_finished(p);
+}
+
+void lc_pipeline_start(struct lc_pipeline *p)
+{
+  pipeline_update_pump(p);
+}
+
+void lc_pipeline_release(struct lc_pipeline *p)
+{
+  for (size_t i = 0; i < p->capacity && p->items != NULL; i++)
+    lc_row_release(&p->items[i].row);
+  free(p->items);
+  p->items = NULL;
+}
