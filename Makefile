@@ -2,7 +2,7 @@
 # `make demo` cleans a shipped example. Objects go to build/.
 
 CC ?= cc
-PKGS := libuv libcares libssl libcrypto libzstd libidn2 libpsl
+PKGS := libuv libcares libssl libcrypto libzstd libidn2 libpsl libcurl jansson
 WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
         -Wpointer-arith -Wcast-qual -Wvla
 ifeq ($(CI),true)

@@ -1,4 +1,5 @@
 /* listclean: clean an email list. Entry point. */
+#include <signal.h>
 #include <stdio.h>
 
 #include "cmd/options.h"
@@ -21,5 +22,8 @@ int main(int argc, char **argv)
     printf("listclean %s\n", LC_VERSION);
     return LC_EXIT_OK;
   }
+  /* A server that closes its socket while we write must give an error on
+   * that socket, not end the process. */
+  signal(SIGPIPE, SIG_IGN);
   return lc_job_run(&options, NULL);
 }

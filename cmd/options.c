@@ -5,12 +5,14 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "engine/log.h"
 
 /* Checks this build can run. */
-#define OPTIONS_CHECKS_AVAILABLE (LC_CHECK_SYNTAX)
+#define OPTIONS_CHECKS_AVAILABLE                                               \
+  (LC_CHECK_SYNTAX | LC_CHECK_DNS | LC_CHECK_SMTP)
 
 enum {
   OPT_NO_HEADER = 256,
@@ -26,7 +28,27 @@ enum {
   OPT_DEDUP_MEMORY,
   OPT_MAX_RECORD,
   OPT_LOG_LEVEL,
-  OPT_SUMMARY
+  OPT_SUMMARY,
+  OPT_DNS_SERVER,
+  OPT_DNS_TIMEOUT,
+  OPT_DNS_TRIES,
+  OPT_DNS_CONCURRENCY,
+  OPT_ALLOW_PRIVATE_MX,
+  OPT_MAX_DOMAINS,
+  OPT_SMTP_PORT,
+  OPT_HELO,
+  OPT_FROM,
+  OPT_CONNECT_TIMEOUT,
+  OPT_COMMAND_TIMEOUT,
+  OPT_RCPT_PER_SESSION,
+  OPT_MAX_CONNECTIONS,
+  OPT_PER_MX_CONNECTIONS,
+  OPT_CONNECT_RATE,
+  OPT_RCPT_RATE,
+  OPT_GREYLIST_RETRY,
+  OPT_GREYLIST_MAX_WAIT,
+  OPT_NO_STARTTLS,
+  OPT_SEED
 };
 
 static const struct option options_long[] = {
@@ -47,6 +69,26 @@ static const struct option options_long[] = {
     {"max-record-size", required_argument, NULL, OPT_MAX_RECORD},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"summary", no_argument, NULL, OPT_SUMMARY},
+    {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
+    {"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT},
+    {"dns-tries", required_argument, NULL, OPT_DNS_TRIES},
+    {"dns-concurrency", required_argument, NULL, OPT_DNS_CONCURRENCY},
+    {"allow-private-mx", no_argument, NULL, OPT_ALLOW_PRIVATE_MX},
+    {"max-domains", required_argument, NULL, OPT_MAX_DOMAINS},
+    {"smtp-port", required_argument, NULL, OPT_SMTP_PORT},
+    {"helo", required_argument, NULL, OPT_HELO},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"command-timeout", required_argument, NULL, OPT_COMMAND_TIMEOUT},
+    {"rcpt-per-session", required_argument, NULL, OPT_RCPT_PER_SESSION},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+    {"per-mx-connections", required_argument, NULL, OPT_PER_MX_CONNECTIONS},
+    {"connect-rate", required_argument, NULL, OPT_CONNECT_RATE},
+    {"rcpt-rate", required_argument, NULL, OPT_RCPT_RATE},
+    {"greylist-retry", required_argument, NULL, OPT_GREYLIST_RETRY},
+    {"greylist-max-wait", required_argument, NULL, OPT_GREYLIST_MAX_WAIT},
+    {"no-starttls", no_argument, NULL, OPT_NO_STARTTLS},
+    {"seed", required_argument, NULL, OPT_SEED},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -86,7 +128,61 @@ void lc_options_print_help(void)
       "      --checks LIST        comma-separated checks to run, among\n"
       "                           syntax (always on), dns, smtp, identity,\n"
       "                           or all (default: all that this build has;\n"
-      "                           this build has: syntax)\n"
+      "                           this build has: syntax, dns, smtp)\n"
+      "\n"
+      "DNS:\n"
+      "      --dns-server HOST[:PORT]  DNS server to ask, an IP address; "
+      "repeat\n"
+      "                           for several, up to 8 (default: the "
+      "servers\n"
+      "                           of /etc/resolv.conf)\n"
+      "      --dns-timeout SEC    wait for one DNS answer (default 5)\n"
+      "      --dns-tries N        sends per query before giving up "
+      "(default 3)\n"
+      "      --dns-concurrency N  DNS queries in flight (default 256)\n"
+      "      --allow-private-mx   treat loopback and private MX addresses "
+      "as\n"
+      "                           reachable (for test networks); without "
+      "it\n"
+      "                           such domains are risky/unreachable_mx\n"
+      "      --max-domains N      domains kept in memory with their "
+      "evidence\n"
+      "                           (default 200000)\n"
+      "\n"
+      "SMTP (never sends DATA; set --helo and --from for real runs):\n"
+      "      --smtp-port N        port of the mail servers (default 25)\n"
+      "      --helo NAME          EHLO name; use a name whose A record "
+      "and\n"
+      "                           PTR match the address you connect from\n"
+      "                           (default: this host's name)\n"
+      "      --from ADDRESS       MAIL FROM address, on a domain whose SPF\n"
+      "                           allows this host (default: verify@ the "
+      "EHLO\n"
+      "                           name)\n"
+      "      --connect-timeout SEC  per address (default 30)\n"
+      "      --command-timeout SEC  per reply (default 60)\n"
+      "      --rcpt-per-session N RCPT commands per connection "
+      "(default 20)\n"
+      "      --max-connections N  open SMTP connections in all "
+      "(default 2000)\n"
+      "      --per-mx-connections N  open connections per mail host "
+      "(default 4)\n"
+      "      --connect-rate N     new connections per second per mail "
+      "host\n"
+      "                           (default 2)\n"
+      "      --rcpt-rate N        RCPT commands per minute per mail host\n"
+      "                           (default 300)\n"
+      "      --greylist-retry SEC wait before asking a greylisted or "
+      "deferred\n"
+      "                           address again (default 300)\n"
+      "      --greylist-max-wait SEC  give up on deferrals after this long\n"
+      "                           (default 1800): unknown/greylisted\n"
+      "      --no-starttls        never upgrade SMTP connections to TLS\n"
+      "      --seed N             seed for the random catch-all local "
+      "parts\n"
+      "                           (default: from the clock)\n"
+      "\n"
+      "Lists:\n"
       "      --role-ok            keep accepted role accounts (info@, "
       "sales@)\n"
       "                           deliverable instead of risky\n"
@@ -196,12 +292,101 @@ static enum lc_status options_checks(const char *value, unsigned *out)
   if (checks & ~OPTIONS_CHECKS_AVAILABLE) {
     fprintf(stderr,
             "listclean: --checks %s asks for a check this build does not "
-            "have; this build has: syntax\n",
+            "have; this build has: syntax, dns and smtp\n",
             value);
     return LC_ERR_INVALID;
   }
   *out = checks;
   return LC_OK;
+}
+
+/* Parse VALUE as seconds (decimals allowed) from MIN_MS to MAX_MS and
+ * store milliseconds in *OUT. */
+static enum lc_status options_seconds(const char *name, const char *value,
+                                      unsigned min_ms, unsigned max_ms,
+                                      unsigned *out)
+{
+  char *end;
+  double v;
+
+  errno = 0;
+  v = strtod(value, &end);
+  if (errno != 0 || end == value || *end != '\0' || v * 1000 < min_ms ||
+      v * 1000 > max_ms) {
+    fprintf(stderr,
+            "listclean: invalid value '%s' for %s: expected seconds from "
+            "%g to %g\n",
+            value, name, min_ms / 1000.0, max_ms / 1000.0);
+    return LC_ERR_INVALID;
+  }
+  *out = (unsigned)(v * 1000 + 0.5);
+  return LC_OK;
+}
+
+/* Network options that take a number or a duration. */
+static enum lc_status options_network_number(int c, const char *arg,
+                                             struct lc_job_options *o)
+{
+  unsigned long long v = 0;
+  enum lc_status s;
+
+  switch (c) {
+  case OPT_DNS_TIMEOUT:
+    return options_seconds("--dns-timeout", arg, 1, 600000, &o->dns_timeout_ms);
+  case OPT_DNS_TRIES:
+    s = options_number("--dns-tries", arg, 1, 20, &v);
+    o->dns_tries = (unsigned)v;
+    return s;
+  case OPT_DNS_CONCURRENCY:
+    s = options_number("--dns-concurrency", arg, 1, 65536, &v);
+    o->dns_concurrency = (unsigned)v;
+    return s;
+  case OPT_MAX_DOMAINS:
+    s = options_number("--max-domains", arg, 1, 100000000, &v);
+    o->max_domains = (size_t)v;
+    return s;
+  case OPT_SMTP_PORT:
+    s = options_number("--smtp-port", arg, 1, 65535, &v);
+    o->smtp_port = (unsigned)v;
+    return s;
+  case OPT_CONNECT_TIMEOUT:
+    return options_seconds("--connect-timeout", arg, 1, 3600000,
+                           &o->connect_timeout_ms);
+  case OPT_COMMAND_TIMEOUT:
+    return options_seconds("--command-timeout", arg, 1, 3600000,
+                           &o->command_timeout_ms);
+  case OPT_RCPT_PER_SESSION:
+    s = options_number("--rcpt-per-session", arg, 1, 1000, &v);
+    o->rcpt_per_session = (unsigned)v;
+    return s;
+  case OPT_MAX_CONNECTIONS:
+    s = options_number("--max-connections", arg, 1, 1000000, &v);
+    o->max_connections = (unsigned)v;
+    return s;
+  case OPT_PER_MX_CONNECTIONS:
+    s = options_number("--per-mx-connections", arg, 1, 10000, &v);
+    o->per_mx_connections = (unsigned)v;
+    return s;
+  case OPT_CONNECT_RATE:
+    s = options_number("--connect-rate", arg, 1, 1000000, &v);
+    o->connects_per_sec = (double)v;
+    return s;
+  case OPT_RCPT_RATE:
+    s = options_number("--rcpt-rate", arg, 1, 100000000, &v);
+    o->rcpts_per_min = (double)v;
+    return s;
+  case OPT_GREYLIST_RETRY:
+    return options_seconds("--greylist-retry", arg, 1, 86400000,
+                           &o->greylist_retry_ms);
+  case OPT_GREYLIST_MAX_WAIT:
+    return options_seconds("--greylist-max-wait", arg, 1, 604800000,
+                           &o->greylist_max_wait_ms);
+  case OPT_SEED:
+    s = options_number("--seed", arg, 1, UINT64_MAX, &v);
+    o->seed = v;
+    return s;
+  }
+  return LC_ERR_NOTFOUND;
 }
 
 /* Handle one option that takes a number; returns LC_ERR_NOTFOUND when C
@@ -238,7 +423,7 @@ static enum lc_status options_numeric(int c, const char *arg,
     o->max_record_bytes = (size_t)v << 20;
     return s;
   }
-  return LC_ERR_NOTFOUND;
+  return options_network_number(c, arg, o);
 }
 
 static enum lc_status options_one(int c, const char *arg,
@@ -289,6 +474,26 @@ static enum lc_status options_one(int c, const char *arg,
   case OPT_SUMMARY:
     o->summary = true;
     return LC_OK;
+  case OPT_DNS_SERVER:
+    if (o->ndns_servers == sizeof(o->dns_servers) / sizeof(*o->dns_servers)) {
+      fprintf(stderr, "listclean: too many --dns-server options: at most "
+                      "8\n");
+      return LC_ERR_INVALID;
+    }
+    o->dns_servers[o->ndns_servers++] = arg;
+    return LC_OK;
+  case OPT_ALLOW_PRIVATE_MX:
+    o->allow_private_mx = true;
+    return LC_OK;
+  case OPT_HELO:
+    o->helo_name = arg;
+    return LC_OK;
+  case OPT_FROM:
+    o->mail_from = arg;
+    return LC_OK;
+  case OPT_NO_STARTTLS:
+    o->no_starttls = true;
+    return LC_OK;
   case 'q':
     lc_log_set_level(LC_LOG_ERROR);
     return LC_OK;
@@ -303,8 +508,7 @@ static enum lc_status options_one(int c, const char *arg,
   return LC_ERR_INVALID;
 }
 
-enum lc_status lc_options_parse(int argc, char **argv,
-                                struct lc_job_options *o,
+enum lc_status lc_options_parse(int argc, char **argv, struct lc_job_options *o,
                                 enum lc_options_action *action)
 {
   int c;
@@ -312,16 +516,16 @@ enum lc_status lc_options_parse(int argc, char **argv,
   *action = LC_ACTION_RUN;
   o->checks = OPTIONS_CHECKS_AVAILABLE;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "o:c:d:qhV", options_long, NULL)) !=
-         -1) {
+  while ((c = getopt_long(argc, argv, "o:c:d:qhV", options_long, NULL)) != -1) {
     if (options_one(c, optarg, o, action) != LC_OK)
       return LC_ERR_INVALID;
   }
   if (*action != LC_ACTION_RUN)
     return LC_OK;
   if (optind != argc - 1) {
-    fprintf(stderr, "listclean: %s; usage: listclean [OPTIONS] INPUT "
-                    "(INPUT - reads standard input; see --help)\n",
+    fprintf(stderr,
+            "listclean: %s; usage: listclean [OPTIONS] INPUT "
+            "(INPUT - reads standard input; see --help)\n",
             optind == argc ? "missing INPUT" : "more than one INPUT given");
     return LC_ERR_INVALID;
   }

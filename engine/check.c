@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/address.h"
 #include "engine/dedup.h"
 #include "engine/lists.h"
 #include "engine/log.h"
+#include "engine/net.h"
+#include "engine/provider.h"
 #include "engine/typo.h"
 
 struct lc_checker {
@@ -19,7 +22,25 @@ struct lc_checker {
   struct lc_typo *typo;
   struct lc_dedup *dedup;
   bool dedup_full_reported;
+  struct lc_net *net; /* NULL unless DNS checks were requested */
 };
+
+/* Load the MX patterns, with DIR/providers.txt added when it exists. */
+static enum lc_status checker_load_providers(const char *dir, char *err,
+                                             size_t err_size)
+{
+  char path[4096];
+  enum lc_status status;
+
+  if (dir == NULL)
+    return lc_provider_load(NULL);
+  snprintf(path, sizeof(path), "%s/providers.txt", dir);
+  status = lc_provider_load(access(path, F_OK) == 0 ? path : NULL);
+  if (status != LC_OK)
+    snprintf(err, err_size, "cannot load the MX patterns from %s: %s", path,
+             lc_strerror(status));
+  return status;
+}
 
 enum lc_status lc_checker_new(uv_loop_t *loop,
                               const struct lc_job_options *options,
@@ -39,8 +60,7 @@ enum lc_status lc_checker_new(uv_loop_t *loop,
   if (status != LC_OK) {
     snprintf(err, err_size, "cannot load the lists%s%s: %s",
              options->data_dir ? " from --data-dir " : "",
-             options->data_dir ? options->data_dir : "",
-             lc_strerror(status));
+             options->data_dir ? options->data_dir : "", lc_strerror(status));
     lc_checker_free(c);
     return status;
   }
@@ -60,6 +80,15 @@ enum lc_status lc_checker_new(uv_loop_t *loop,
     lc_checker_free(c);
     return LC_ERR_NOMEM;
   }
+  if (options->checks & LC_CHECK_DNS) {
+    status = checker_load_providers(options->data_dir, err, err_size);
+    if (status == LC_OK)
+      status = lc_net_new(loop, options, &c->net, err, err_size);
+    if (status != LC_OK) {
+      lc_checker_free(c);
+      return status;
+    }
+  }
   *out = c;
   return LC_OK;
 }
@@ -67,12 +96,15 @@ enum lc_status lc_checker_new(uv_loop_t *loop,
 static void checker_flags(struct lc_checker *c, const struct lc_address *addr,
                           struct lc_result *r)
 {
+  uint64_t hash =
+      lc_dedup_prefetch(c->dedup, lc_hash_nocase(addr->normalized, addr->len));
+
   r->role = lc_lists_is_role(c->lists, addr->local, addr->local_len);
   r->disposable =
       lc_lists_is_disposable(c->lists, addr->domain, addr->domain_len);
   r->free = lc_lists_is_free(c->lists, addr->domain, addr->domain_len);
   lc_typo_suggest(c->typo, addr, r->suggestion, sizeof(r->suggestion));
-  r->duplicate = lc_dedup_seen(c->dedup, addr->normalized, addr->len);
+  r->duplicate = lc_dedup_seen_hash(c->dedup, hash);
   if (lc_dedup_full(c->dedup) && !c->dedup_full_reported) {
     c->dedup_full_reported = true;
     lc_warn("duplicate detection is full after %llu distinct addresses; "
@@ -81,9 +113,11 @@ static void checker_flags(struct lc_checker *c, const struct lc_address *addr,
   }
 }
 
-/* Offline part of a row: fills the result and the address observations. */
-static void checker_offline(struct lc_checker *c, struct lc_item *item,
-                            struct lc_addr_obs *obs)
+/* Offline part of a row: fills the result and the address observations.
+ * Returns the offset of the domain in result.normalized when the row goes
+ * on to the network checks, or 0. */
+static size_t checker_offline(struct lc_checker *c, struct lc_item *item,
+                              struct lc_addr_obs *obs)
 {
   struct lc_address addr;
   struct lc_result *r = &item->result;
@@ -95,10 +129,10 @@ static void checker_offline(struct lc_checker *c, struct lc_item *item,
   switch (lc_address_parse(item->address, item->address_len, &addr)) {
   case LC_ADDR_EMPTY:
     obs->empty = true;
-    return;
+    return 0;
   case LC_ADDR_INVALID:
     obs->invalid = true;
-    return;
+    return 0;
   case LC_ADDR_OK:
     break;
   }
@@ -106,6 +140,10 @@ static void checker_offline(struct lc_checker *c, struct lc_item *item,
   checker_flags(c, &addr, r);
   obs->role = r->role;
   obs->disposable = r->disposable;
+  /* Address literals have no MX to look up. */
+  if (obs->csv_error || (addr.flags & LC_ADDR_LITERAL))
+    return 0;
+  return addr.local_len + 1;
 }
 
 void lc_checker_submit(struct lc_checker *c, struct lc_item *item)
@@ -113,22 +151,36 @@ void lc_checker_submit(struct lc_checker *c, struct lc_item *item)
   struct lc_addr_obs obs;
   struct lc_domain_obs domain;
 
-  checker_offline(c, item, &obs);
+  size_t domain_at = checker_offline(c, item, &obs);
+
+  if (domain_at > 0 && c->net != NULL) {
+    lc_net_check(c->net, item, &obs, item->result.normalized + domain_at);
+    return;
+  }
   memset(&domain, 0, sizeof(domain));
   domain.dns = LC_DNS_NOT_CHECKED;
   item->result.verdict = lc_verdict_decide(&obs, &domain);
   lc_pipeline_item_done(item);
 }
 
+void lc_checker_pressure(struct lc_checker *c)
+{
+  lc_net_force(c->net);
+}
+
 void lc_checker_close(struct lc_checker *c)
 {
-  (void)c;
+  if (c == NULL)
+    return;
+  lc_net_shutdown(c->net);
+  c->net = NULL;
 }
 
 void lc_checker_free(struct lc_checker *c)
 {
   if (c == NULL)
     return;
+  lc_provider_unload();
   lc_typo_free(c->typo);
   lc_lists_free(c->lists);
   lc_dedup_free(c->dedup);

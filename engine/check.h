@@ -21,6 +21,10 @@ enum lc_status lc_checker_new(uv_loop_t *loop,
 /* Check ITEM; lc_pipeline_item_done(item) follows exactly once. */
 void lc_checker_submit(struct lc_checker *checker, struct lc_item *item);
 
+/* The window is full or the input has ended: decide the rows that only
+ * wait for evidence that may never come. */
+void lc_checker_pressure(struct lc_checker *checker);
+
 /* Close the checker's loop handles; lc_checker_free may follow once the
  * loop has run their close callbacks. Accepts NULL. */
 void lc_checker_close(struct lc_checker *checker);

@@ -8,14 +8,27 @@
 
 /* Header names, folded: lower-case ASCII with blanks, '-', '_', '.' and
  * quotes removed. Non-ASCII letters stay as their UTF-8 bytes. */
-static const char *const email_headers[] = {
-    "email",        "emailaddress",       "mail",
-    "mailaddress",  "email1",             "primaryemail",
-    "workemail",    "businessemail",      "contactemail",
-    "emailaddress1", "courriel",          "adresseemail",
-    "adressemail",  "correo",             "correoelectronico",
-    "correoelectr\xc3\xb3nico", "emailadresse", "epost",
-    "posta",        "indirizzoemail",     "emails"};
+static const char *const email_headers[] = {"email",
+                                            "emailaddress",
+                                            "mail",
+                                            "mailaddress",
+                                            "email1",
+                                            "primaryemail",
+                                            "workemail",
+                                            "businessemail",
+                                            "contactemail",
+                                            "emailaddress1",
+                                            "courriel",
+                                            "adresseemail",
+                                            "adressemail",
+                                            "correo",
+                                            "correoelectronico",
+                                            "correoelectr\xc3\xb3nico",
+                                            "emailadresse",
+                                            "epost",
+                                            "posta",
+                                            "indirizzoemail",
+                                            "emails"};
 
 /* Fold NAME (LEN bytes) into OUT (size SIZE) as described above. */
 static void columns_fold(const char *name, size_t len, char *out, size_t size)
@@ -24,8 +37,8 @@ static void columns_fold(const char *name, size_t len, char *out, size_t size)
 
   for (size_t i = 0; i < len && n + 1 < size; i++) {
     unsigned char c = (unsigned char)name[i];
-    if (c == ' ' || c == '\t' || c == '-' || c == '_' || c == '.' ||
-        c == '"' || c == '\'' || c == '\r' || c == '\n')
+    if (c == ' ' || c == '\t' || c == '-' || c == '_' || c == '.' || c == '"' ||
+        c == '\'' || c == '\r' || c == '\n')
       continue;
     out[n++] = (char)tolower(c);
   }
@@ -71,11 +84,10 @@ static void columns_list(const struct lc_row *header, char *buf, size_t size)
   size_t n = 0, len;
 
   buf[0] = '\0';
-  for (uint32_t i = 0; header != NULL && i < header->nfields && n < size;
-       i++) {
+  for (uint32_t i = 0; header != NULL && i < header->nfields && n < size; i++) {
     const char *name = lc_row_field(header, i, &len);
-    int w = snprintf(buf + n, size - n, "%s%u=\"%.*s\"", i ? ", " : "",
-                     i + 1, (int)(len > 40 ? 40 : len), name);
+    int w = snprintf(buf + n, size - n, "%s%u=\"%.*s\"", i ? ", " : "", i + 1,
+                     (int)(len > 40 ? 40 : len), name);
     if (w < 0)
       break;
     n += (size_t)w;
@@ -83,8 +95,8 @@ static void columns_list(const struct lc_row *header, char *buf, size_t size)
 }
 
 enum lc_status lc_columns_from_spec(const char *spec,
-                                    const struct lc_row *header,
-                                    size_t *index, char *err, size_t err_size)
+                                    const struct lc_row *header, size_t *index,
+                                    char *err, size_t err_size)
 {
   char *end;
   char names[512];
@@ -93,8 +105,8 @@ enum lc_status lc_columns_from_spec(const char *spec,
 
   if (*spec != '\0' && *end == '\0') {
     if (number == 0) {
-      snprintf(err, err_size,
-               "invalid --column %s: column numbers start at 1", spec);
+      snprintf(err, err_size, "invalid --column %s: column numbers start at 1",
+               spec);
       return LC_ERR_INVALID;
     }
     *index = number - 1;
@@ -116,8 +128,8 @@ enum lc_status lc_columns_from_spec(const char *spec,
   }
   columns_list(header, names, sizeof(names));
   snprintf(err, err_size,
-           "column \"%s\" not found in the header; the columns are: %s",
-           spec, names);
+           "column \"%s\" not found in the header; the columns are: %s", spec,
+           names);
   return LC_ERR_NOTFOUND;
 }
 

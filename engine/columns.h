@@ -14,9 +14,8 @@
  * Stores the 0-based index in *index. On failure writes a message naming
  * SPEC and the available columns to ERR. */
 enum lc_status lc_columns_from_spec(const char *spec,
-                                    const struct lc_row *header,
-                                    size_t *index, char *err,
-                                    size_t err_size);
+                                    const struct lc_row *header, size_t *index,
+                                    char *err, size_t err_size);
 
 /* Find a header field whose name means "email" (email, e-mail, Email
  * Address, mail, courriel, ...). Returns false when none does. */

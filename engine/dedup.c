@@ -60,32 +60,47 @@ static int dedup_find(const uint32_t *bucket, uint32_t fp)
   return -1;
 }
 
+uint64_t lc_dedup_prefetch(const struct lc_dedup *set, uint64_t hash)
+{
+  __builtin_prefetch(set->slots + (hash & set->mask) * DEDUP_SLOTS);
+  return hash;
+}
+
 bool lc_dedup_seen(struct lc_dedup *set, const char *address, size_t len)
 {
-  uint64_t h = lc_hash_nocase(address, len);
+  return lc_dedup_seen_hash(set, lc_hash_nocase(address, len));
+}
+
+bool lc_dedup_seen_hash(struct lc_dedup *set, uint64_t h)
+{
   uint32_t fp = (uint32_t)(h >> 32);
   uint32_t *b1, *b2;
   int free1, free2;
 
   if (fp == 0)
     fp = 1;
+  /* A fingerprint goes to its second bucket only while its first one is
+   * full, and slots are never freed, so a first bucket with a free slot
+   * settles the lookup with one cache line. */
   b1 = set->slots + (h & set->mask) * DEDUP_SLOTS;
-  b2 = set->slots +
-       ((h ^ ((uint64_t)fp * 0x9e3779b97f4a7c15ull)) & set->mask) *
-           DEDUP_SLOTS;
-  if (dedup_find(b1, fp) >= 0 || dedup_find(b2, fp) >= 0)
+  if (dedup_find(b1, fp) >= 0)
     return true;
   free1 = dedup_find(b1, 0);
+  if (free1 >= 0) {
+    b1[free1] = fp;
+    set->count++;
+    return false;
+  }
+  b2 = set->slots +
+       ((h ^ ((uint64_t)fp * 0x9e3779b97f4a7c15ull)) & set->mask) * DEDUP_SLOTS;
+  if (dedup_find(b2, fp) >= 0)
+    return true;
   free2 = dedup_find(b2, 0);
-  if (free1 < 0 && free2 < 0) {
+  if (free2 < 0) {
     set->full = true;
     return false;
   }
-  /* Fill the emptier bucket: a lower free index means more free slots. */
-  if (free1 >= 0 && (free2 < 0 || free1 <= free2))
-    b1[free1] = fp;
-  else
-    b2[free2] = fp;
+  b2[free2] = fp;
   set->count++;
   return false;
 }

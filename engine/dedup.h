@@ -2,11 +2,11 @@
  *
  * The set stores a 32-bit fingerprint of each normalised address (compared
  * without case) in one of two buckets chosen by other bits of a 64-bit
- * hash. Memory is fixed at creation. The price is a small false-positive
- * rate: with the table full, about 4 lookups in a billion report a
- * duplicate that is not one. When both buckets of a new address are full
- * the address is not stored, and lc_dedup_full() turns true; later copies
- * of such addresses are not flagged.
+ * hash: the first bucket while it has room, else the second. Memory is fixed at
+ * creation. The price is a small false-positive rate: with the table full,
+ * about 4 lookups in a billion report a duplicate that is not one. When both
+ * buckets of a new address are full the address is not stored, and
+ * lc_dedup_full() turns true; later copies of such addresses are not flagged.
  */
 #ifndef LC_DEDUP_H
 #define LC_DEDUP_H
@@ -24,6 +24,13 @@ struct lc_dedup *lc_dedup_new(size_t memory);
 /* Record ADDRESS (LEN bytes). Returns true when an equal address (ignoring
  * ASCII case) was recorded before. */
 bool lc_dedup_seen(struct lc_dedup *set, const char *address, size_t len);
+
+/* Start loading the bucket of HASH (from lc_hash_nocase) into the cache
+ * and return HASH, so that other work can run while memory answers. */
+uint64_t lc_dedup_prefetch(const struct lc_dedup *set, uint64_t hash);
+
+/* lc_dedup_seen() for an address whose hash is already known. */
+bool lc_dedup_seen_hash(struct lc_dedup *set, uint64_t hash);
 
 /* Number of distinct addresses stored, and whether one had to be dropped
  * because the table was full. */

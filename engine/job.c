@@ -59,8 +59,7 @@ static int job_open(struct job *job, struct lc_job_stats *stats)
   wopt.level = o->zstd_level;
   wopt.workers = o->zstd_workers;
   wopt.frame_bytes = o->frame_bytes;
-  if (lc_output_open(o->output, &wopt, &job->out, err, sizeof(err)) !=
-      LC_OK) {
+  if (lc_output_open(o->output, &wopt, &job->out, err, sizeof(err)) != LC_OK) {
     lc_error("%s", err);
     return LC_EXIT_IO;
   }
@@ -77,13 +76,12 @@ static int job_open(struct job *job, struct lc_job_stats *stats)
     return LC_EXIT_IO;
   }
   job->loop_ready = true;
-  if (lc_checker_new(&job->loop, o, &job->checker, err, sizeof(err)) !=
-      LC_OK) {
+  if (lc_checker_new(&job->loop, o, &job->checker, err, sizeof(err)) != LC_OK) {
     lc_error("%s", err);
     return LC_EXIT_USAGE;
   }
-  if (lc_pipeline_init(&job->pipeline, &job->loop, o, job->reader,
-                       job->writer, job->checker, stats) != LC_OK) {
+  if (lc_pipeline_init(&job->pipeline, &job->loop, o, job->reader, job->writer,
+                       job->checker, stats) != LC_OK) {
     lc_error("out of memory for %zu rows in flight; lower "
              "--max-rows-in-flight",
              o->max_rows_in_flight);
@@ -126,8 +124,8 @@ void lc_job_print_summary(const struct lc_job_stats *stats)
   fputc('\n', stderr);
   for (int s = LC_STATUS_DELIVERABLE; s <= LC_STATUS_UNKNOWN; s++) {
     for (int r = 0; r < LC_REASON_COUNT; r++) {
-      if (stats->by_reason[r] == 0 || lc_reason_status((enum lc_reason)r) !=
-                                           (enum lc_verdict_status)s)
+      if (stats->by_reason[r] == 0 ||
+          lc_reason_status((enum lc_reason)r) != (enum lc_verdict_status)s)
         continue;
       fprintf(stderr, "  %-14s %-20s %10llu\n",
               lc_status_name((enum lc_verdict_status)s),
@@ -137,8 +135,7 @@ void lc_job_print_summary(const struct lc_job_stats *stats)
   }
 }
 
-int lc_job_run(const struct lc_job_options *options,
-               struct lc_job_stats *stats)
+int lc_job_run(const struct lc_job_options *options, struct lc_job_stats *stats)
 {
   struct lc_job_stats local;
   struct job job;

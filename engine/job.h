@@ -28,8 +28,8 @@ struct lc_job_options {
   const char *output; /* path or "-" */
   const char *column; /* name or 1-based number, NULL = detect */
   bool no_header;
-  char delimiter;     /* 0 = detect */
-  unsigned checks;    /* enum lc_check_flags */
+  char delimiter;  /* 0 = detect */
+  unsigned checks; /* enum lc_check_flags */
   bool role_ok;
   const char *data_dir; /* extra list files, or NULL */
   size_t max_rows_in_flight;
@@ -40,6 +40,36 @@ struct lc_job_options {
   int zstd_workers;
   size_t frame_bytes;
   bool summary; /* print counts per status and reason to stderr */
+
+  /* DNS */
+  const char *dns_servers[8]; /* "HOST[:PORT]"; none = system resolver */
+  size_t ndns_servers;
+  unsigned dns_timeout_ms;
+  unsigned dns_tries;
+  unsigned dns_concurrency;
+  bool allow_private_mx; /* loopback and private MX addresses are usable */
+  size_t max_domains;    /* domains kept with their SMTP evidence */
+
+  /* SMTP */
+  unsigned smtp_port;
+  const char *helo_name; /* NULL = this host's name */
+  const char *mail_from; /* NULL = "verify@" + helo name */
+  unsigned connect_timeout_ms;
+  unsigned command_timeout_ms;
+  unsigned rcpt_per_session;
+  unsigned max_connections;
+  unsigned per_mx_connections;
+  double connects_per_sec;
+  double rcpts_per_min;
+  unsigned greylist_retry_ms;
+  unsigned greylist_max_wait_ms;
+  bool no_starttls;
+  uint64_t seed; /* random local parts and MX shuffles; 0 = from time */
+
+  /* Identity */
+  const char *identity_url;
+  const char *ca_file;
+  double identity_rate;
 };
 
 struct lc_job_stats {

@@ -16,8 +16,8 @@ static struct {
   unsigned long count;
 } log_keys[LOG_KEYS_MAX];
 
-static const char *const log_level_names[] = {"error", "warn", "info",
-                                              "debug", "trace"};
+static const char *const log_level_names[] = {"error", "warn", "info", "debug",
+                                              "trace"};
 
 void lc_log_set_level(enum lc_log_level level)
 {

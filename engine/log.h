@@ -36,8 +36,7 @@ void lc_log(enum lc_log_level level, const char *fmt, ...) LC_PRINTF(2, 3);
 
 /* Log a warning for KEY (a static string naming the kind of problem) the
  * first few times it happens, then only count it. */
-void lc_log_warn_counted(const char *key, const char *fmt, ...)
-    LC_PRINTF(2, 3);
+void lc_log_warn_counted(const char *key, const char *fmt, ...) LC_PRINTF(2, 3);
 /* Print one line per warning key that was suppressed, with its count. */
 void lc_log_flush_counts(void);
 

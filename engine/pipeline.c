@@ -35,6 +35,11 @@ enum lc_status lc_pipeline_init(struct lc_pipeline *p, uv_loop_t *loop,
   p->checker = checker;
   p->stats = stats;
   p->capacity = opt->max_rows_in_flight;
+  /* Offline checks finish every row inside lc_checker_submit, so a window
+   * larger than a few batches only spreads the rows over more memory and
+   * costs cache misses. */
+  if (opt->checks == LC_CHECK_SYNTAX && p->capacity > 4 * PIPELINE_BATCH)
+    p->capacity = 4 * PIPELINE_BATCH;
   p->items = calloc(p->capacity, sizeof(*p->items));
   if (p->items == NULL)
     return LC_ERR_NOMEM;
@@ -141,8 +146,7 @@ static void pipeline_detect_column(struct lc_pipeline *p)
     if (lc_columns_from_spec(p->opt->column, NULL, &p->column, err,
                              sizeof(err)) != LC_OK)
       pipeline_fail(p, LC_EXIT_USAGE, err);
-  } else if (!lc_columns_from_content(rows, count, &p->column) &&
-             count > 0) {
+  } else if (!lc_columns_from_content(rows, count, &p->column) && count > 0) {
     pipeline_fail(p, LC_EXIT_USAGE,
                   "no column holds email addresses in the first rows; "
                   "name it with --column NAME or --column NUMBER");
@@ -218,6 +222,16 @@ static void pipeline_update_pump(struct lc_pipeline *p)
 {
   bool want = !p->input_done && p->tail - p->head < p->capacity;
 
+  /* Rows parked for evidence must not hold the window forever. */
+  if (p->head < p->submitted && !pipeline_slot(p, p->head)->done &&
+      (p->input_done || p->tail - p->head == p->capacity)) {
+    p->in_pump = true;
+    lc_checker_pressure(p->checker);
+    p->in_pump = false;
+    pipeline_flush(p);
+    want = !p->input_done && p->tail - p->head < p->capacity;
+  }
+
   if (want && !p->pumping)
     uv_idle_start(&p->pump, pipeline_pump_cb);
   else if (!want && p->pumping)
@@ -230,8 +244,8 @@ static void pipeline_pump_cb(uv_idle_t *handle)
   struct lc_pipeline *p = handle->data;
 
   p->in_pump = true;
-  for (int n = 0; n < PIPELINE_BATCH && !p->input_done &&
-                  p->tail - p->head < p->capacity;
+  for (int n = 0;
+       n < PIPELINE_BATCH && !p->input_done && p->tail - p->head < p->capacity;
        n++)
     pipeline_read_one(p);
   if (!p->column_known && p->header_done &&

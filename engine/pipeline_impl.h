@@ -13,8 +13,8 @@
 struct lc_pipeline {
   uv_loop_t *loop;
   uv_idle_t pump;
-  bool pumping;  /* the idle handle is active */
-  bool in_pump;  /* inside the pump callback */
+  bool pumping; /* the idle handle is active */
+  bool in_pump; /* inside the pump callback */
   const struct lc_job_options *opt;
   struct lc_csv_reader *reader;
   struct lc_csv_writer *writer;

@@ -21,7 +21,7 @@ struct lc_result {
   enum lc_tristate gateway;
   enum lc_tristate catch_all;
   bool disposable, role, free, duplicate;
-  char smtp_code[24];
+  char smtp_code[32];
   char smtp_message[LC_RESULT_TEXT_MAX];
   enum lc_identity identity;
 };

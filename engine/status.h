@@ -15,10 +15,10 @@ enum lc_status {
   LC_ERR_FORMAT,   /* malformed input (CSV, zstd frame, reply, packet) */
   LC_ERR_NOTFOUND, /* file, name or entry not found */
   LC_ERR_TIMEOUT,
-  LC_ERR_CLOSED,   /* peer closed the connection */
+  LC_ERR_CLOSED, /* peer closed the connection */
   LC_ERR_TLS,
   LC_ERR_DNS,
-  LC_ERR_LIMIT,    /* a configured bound was reached */
+  LC_ERR_LIMIT, /* a configured bound was reached */
   LC_ERR_CANCELED,
   LC_ERR_INTERNAL
 };

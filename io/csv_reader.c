@@ -93,8 +93,8 @@ static enum lc_status reader_push(struct lc_csv_reader *r, struct lc_row *row)
     r->queue_cap = cap;
     r->queue_head = 0;
   }
-  struct lc_row *slot = &r->queue[(r->queue_head + r->queue_len) %
-                                   r->queue_cap];
+  struct lc_row *slot =
+      &r->queue[(r->queue_head + r->queue_len) % r->queue_cap];
   lc_row_swap(slot, row);
   lc_row_clear(row);
   r->queue_len++;
@@ -128,8 +128,8 @@ static void reader_loose_record_cb(int terminator, void *data)
 /* Split RAW without strict rules into one malformed row. Records that the
  * lenient parse finds are joined, since the bytes were one bad record. */
 static enum lc_status reader_emit_malformed(struct lc_csv_reader *r,
-                                           const char *raw, size_t len,
-                                           uint64_t line)
+                                            const char *raw, size_t len,
+                                            uint64_t line)
 {
   struct csv_parser loose;
 
@@ -140,8 +140,7 @@ static enum lc_status reader_emit_malformed(struct lc_csv_reader *r,
   csv_set_delim(&loose, (unsigned char)r->opt.delimiter);
   csv_set_space_func(&loose, reader_no_space);
   lc_row_clear(&r->cur);
-  csv_parse(&loose, raw, len, reader_field_cb, reader_loose_record_cb,
-            r);
+  csv_parse(&loose, raw, len, reader_field_cb, reader_loose_record_cb, r);
   csv_fini(&loose, reader_field_cb, reader_loose_record_cb, r);
   csv_free(&loose);
   if (r->cur.nfields == 0)
@@ -164,8 +163,7 @@ static enum lc_status reader_recover_open_quote(struct lc_csv_reader *r)
 
   status = reader_emit_malformed(r, r->record.p, first, r->record_line);
   if (status == LC_OK)
-    status = bytes_append(&replay, r->record.p + first,
-                          r->record.len - first);
+    status = bytes_append(&replay, r->record.p + first, r->record.len - first);
   if (status == LC_OK)
     status = bytes_append(&replay, r->replay.p + r->replay.pos,
                           r->replay.len - r->replay.pos);
@@ -186,8 +184,7 @@ static enum lc_status reader_fill_chunk(struct lc_csv_reader *r, char *err,
   size_t n = 0;
   enum lc_status status;
 
-  status = lc_input_read(r->in, r->chunk, READER_CHUNK_SIZE, &n, err,
-                         err_size);
+  status = lc_input_read(r->in, r->chunk, READER_CHUNK_SIZE, &n, err, err_size);
   if (status != LC_OK)
     return status;
   r->chunk_len = n;
@@ -264,8 +261,8 @@ static bool reader_line_is_blank(const char *line, size_t len)
 static enum lc_status reader_feed_line(struct lc_csv_reader *r,
                                        const char *line, size_t len)
 {
-  bool at_start = r->parser.pstate == READER_ROW_NOT_BEGUN &&
-                  r->record.len == 0;
+  bool at_start =
+      r->parser.pstate == READER_ROW_NOT_BEGUN && r->record.len == 0;
   bool ends_line = len > 0 && line[len - 1] == '\n';
   enum lc_status status = LC_OK;
 
@@ -276,8 +273,8 @@ static enum lc_status reader_feed_line(struct lc_csv_reader *r,
     lc_row_add_field(&r->cur, "", 0);
     r->cur.line = r->record_line;
     status = reader_push(r, &r->cur);
-  } else if (csv_parse(&r->parser, line, len, reader_field_cb,
-                       reader_record_cb, r) < len) {
+  } else if (csv_parse(&r->parser, line, len, reader_field_cb, reader_record_cb,
+                       r) < len) {
     /* A record that began on an earlier line costs only that line: the
      * lines after it are parsed again on their own. */
     if (r->record.len > 0) {

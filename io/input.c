@@ -49,8 +49,8 @@ static enum lc_status input_fill(struct lc_input *in, char *err,
   return LC_OK;
 }
 
-enum lc_status lc_input_open(const char *path, struct lc_input **out,
-                             char *err, size_t err_size)
+enum lc_status lc_input_open(const char *path, struct lc_input **out, char *err,
+                             size_t err_size)
 {
   static const unsigned char magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
   struct lc_input *in;
@@ -80,8 +80,7 @@ enum lc_status lc_input_open(const char *path, struct lc_input **out,
   if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode))
     in->raw_size = (uint64_t)st.st_size;
   if (fstat(in->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    snprintf(err, err_size, "input %s is a directory; give a CSV file",
-             path);
+    snprintf(err, err_size, "input %s is a directory; give a CSV file", path);
     status = LC_ERR_INVALID;
     goto done;
   }

@@ -34,14 +34,14 @@ static enum lc_status output_fail(struct lc_output *out, const char *what,
 {
   if (out->error == LC_OK) {
     out->error = LC_ERR_IO;
-    snprintf(out->error_text, sizeof(out->error_text), "cannot %s %s: %s",
-             what, out->path, strerror(errnum));
+    snprintf(out->error_text, sizeof(out->error_text), "cannot %s %s: %s", what,
+             out->path, strerror(errnum));
   }
   return out->error;
 }
 
-static enum lc_status output_write_all(struct lc_output *out,
-                                       const char *data, size_t len)
+static enum lc_status output_write_all(struct lc_output *out, const char *data,
+                                       size_t len)
 {
   while (len > 0) {
     ssize_t n = write(out->fd, data, len);
@@ -111,8 +111,7 @@ static enum lc_status output_setup_zstd(struct lc_output *out, char *err,
   if (!ZSTD_isError(rc))
     rc = ZSTD_CCtx_setParameter(out->cctx, ZSTD_c_checksumFlag, 1);
   if (!ZSTD_isError(rc) && out->opt.workers > 0)
-    rc = ZSTD_CCtx_setParameter(out->cctx, ZSTD_c_nbWorkers,
-                                out->opt.workers);
+    rc = ZSTD_CCtx_setParameter(out->cctx, ZSTD_c_nbWorkers, out->opt.workers);
   if (ZSTD_isError(rc)) {
     snprintf(err, err_size, "invalid zstd setting (level %d, workers %d): %s",
              out->opt.level, out->opt.workers, ZSTD_getErrorName(rc));

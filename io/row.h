@@ -15,11 +15,11 @@
 #include "engine/status.h"
 
 struct lc_row {
-  uint64_t line;     /* physical input line where the record starts */
-  bool malformed;    /* the CSV record was broken; fields are a best effort */
+  uint64_t line;  /* physical input line where the record starts */
+  bool malformed; /* the CSV record was broken; fields are a best effort */
   uint32_t nfields;
   uint32_t fields_cap;
-  size_t *offsets;   /* nfields + 1 entries into data */
+  size_t *offsets; /* nfields + 1 entries into data */
   char *data;
   size_t data_len, data_cap;
 };

@@ -24,8 +24,8 @@ struct lc_output;
 
 /* Open PATH ("-" for standard input) for reading. On failure returns an
  * error and writes a message naming the path to ERR (size ERR_SIZE). */
-enum lc_status lc_input_open(const char *path, struct lc_input **out,
-                             char *err, size_t err_size);
+enum lc_status lc_input_open(const char *path, struct lc_input **out, char *err,
+                             size_t err_size);
 
 /* Read up to CAP decompressed bytes into BUF. Sets *len to the number read;
  * 0 with LC_OK means end of input. On error writes a message to ERR. */
@@ -42,11 +42,11 @@ bool lc_input_is_zstd(const struct lc_input *in);
 void lc_input_free(struct lc_input *in);
 
 struct lc_output_options {
-  bool compress;       /* zstd */
-  int level;           /* zstd level, 1..19 */
-  int workers;         /* zstd worker threads, 0 = none */
-  size_t frame_bytes;  /* end a frame after this much input, 0 = never */
-  bool append;         /* open for appending (resume) */
+  bool compress;      /* zstd */
+  int level;          /* zstd level, 1..19 */
+  int workers;        /* zstd worker threads, 0 = none */
+  size_t frame_bytes; /* end a frame after this much input, 0 = never */
+  bool append;        /* open for appending (resume) */
 };
 
 /* Open PATH ("-" for standard output) for writing. */

@@ -1,0 +1,372 @@
+/* HTTPS client: one transfer, from its libcurl setup to its result.
+ *
+ * Each request is one easy handle added to the client's multi handle. The
+ * body is collected in memory up to body_max bytes. The write callback
+ * stops the transfer at the first byte over the limit, and
+ * CURLOPT_MAXFILESIZE stops it before the body when Content-Length already
+ * announces more. No Accept-Encoding is sent, so what arrives is what is
+ * stored and no compressed answer can expand past the limit.
+ *
+ * libcurl's result code is translated here, once, into an lc_status and a
+ * short error text for the caller.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include "engine/http_int.h"
+#include "engine/log.h"
+
+static const char *const http_request_state_names[] = {"running", "done"};
+
+static void http_request_set_state(struct lc_http_request *req,
+                                   enum lc_http_request_state state)
+{
+  lc_trace("http %s: %s -> %s", req->url, http_request_state_names[req->state],
+           http_request_state_names[state]);
+  req->state = state;
+}
+
+/* Report whether CURLOPT_SSL_CTX_FUNCTION can add certificates, which
+ * needs libcurl's OpenSSL backend. */
+static bool http_ssl_ctx_usable(void)
+{
+  const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+
+  return info->ssl_version != NULL &&
+         strncmp(info->ssl_version, "OpenSSL/", 8) == 0;
+}
+
+enum lc_status lc_http_load_ca(struct lc_http *http, const char *path,
+                               char *err, size_t size)
+{
+  BIO *bio = BIO_new_file(path, "r");
+  X509 *cert;
+  int saved = errno;
+
+  if (bio == NULL) {
+    snprintf(err, size, "cannot open CA file %s: %s", path, strerror(saved));
+    ERR_clear_error();
+    return LC_ERR_NOTFOUND;
+  }
+  http->extra_ca = sk_X509_new_null();
+  while (http->extra_ca != NULL &&
+         (cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+    if (sk_X509_push(http->extra_ca, cert) == 0)
+      X509_free(cert);
+  }
+  /* The loop ends with a "no start line" error on the queue. */
+  ERR_clear_error();
+  BIO_free(bio);
+  if (http->extra_ca == NULL)
+    return LC_ERR_NOMEM;
+  if (sk_X509_num(http->extra_ca) == 0) {
+    snprintf(err, size, "no PEM certificate in CA file %s", path);
+    return LC_ERR_FORMAT;
+  }
+  if (!http_ssl_ctx_usable()) {
+    http->ca_file = strdup(path);
+    if (http->ca_file == NULL)
+      return LC_ERR_NOMEM;
+    lc_debug("http: libcurl is not built with OpenSSL, so %s replaces the "
+             "system CA bundle",
+             path);
+  }
+  return LC_OK;
+}
+
+/* Add the certificates of ca_file to the store libcurl built from the
+ * system bundle. Adding one that is already there is not an error. */
+static CURLcode http_ssl_ctx_cb(CURL *easy, void *ssl_ctx, void *arg)
+{
+  struct lc_http *http = arg;
+  X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
+
+  (void)easy;
+  for (int i = 0; i < sk_X509_num(http->extra_ca); i++) {
+    if (X509_STORE_add_cert(store, sk_X509_value(http->extra_ca, i)) != 1) {
+      ERR_clear_error();
+      return CURLE_SSL_CERTPROBLEM;
+    }
+  }
+  return CURLE_OK;
+}
+
+static size_t http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+  struct lc_http_request *req = arg;
+  size_t max = req->http->opts.body_max;
+  size_t n = size * nmemb;
+
+  /* Returning a count other than N fails the transfer. */
+  if (n == 0)
+    return 0;
+  if (n > max - req->body_len) {
+    req->over_limit = true;
+    return 0;
+  }
+  if (req->body_len + n + 1 > req->body_cap) {
+    size_t cap = req->body_cap * 2;
+    char *body;
+
+    if (cap < req->body_len + n + 1)
+      cap = req->body_len + n + 1;
+    if (cap > max + 1)
+      cap = max + 1;
+    body = realloc(req->body, cap);
+    if (body == NULL)
+      return 0;
+    req->body = body;
+    req->body_cap = cap;
+  }
+  memcpy(req->body + req->body_len, data, n);
+  req->body_len += n;
+  req->body[req->body_len] = '\0';
+  return n;
+}
+
+static enum lc_status http_request_setup_tls(struct lc_http_request *req)
+{
+  struct lc_http *http = req->http;
+  CURL *e = req->easy;
+
+  if (curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_SHARE, http->share) != CURLE_OK)
+    return LC_ERR_INTERNAL;
+  if (http->ca_file != NULL)
+    return curl_easy_setopt(e, CURLOPT_CAINFO, http->ca_file) == CURLE_OK
+               ? LC_OK
+               : LC_ERR_INTERNAL;
+  if (http->extra_ca == NULL)
+    return LC_OK;
+  if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, http_ssl_ctx_cb) !=
+          CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, http) != CURLE_OK)
+    return LC_ERR_INTERNAL;
+  return LC_OK;
+}
+
+static enum lc_status http_request_setup(struct lc_http_request *req)
+{
+  struct lc_http *http = req->http;
+  CURL *e = req->easy;
+
+  if (curl_easy_setopt(e, CURLOPT_URL, req->url) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_PRIVATE, req) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->curl_error) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)http->opts.timeout_ms) !=
+          CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                       (long)http->opts.connect_timeout_ms) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+                       (curl_off_t)http->opts.body_max) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_WRITEDATA, req) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_USERAGENT, http->user_agent) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers) != CURLE_OK)
+    return LC_ERR_INTERNAL;
+  if (req->post != NULL &&
+      (curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->post) != CURLE_OK ||
+       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(req->post)) !=
+           CURLE_OK))
+    return LC_ERR_INTERNAL;
+  return http_request_setup_tls(req);
+}
+
+/* Build the header list: JSON both ways, and no "Expect: 100-continue",
+ * which would cost a round trip for a body of a few dozen bytes. */
+static enum lc_status http_request_headers(struct lc_http_request *req)
+{
+  static const char *const lines[] = {
+      "Accept: application/json", "Content-Type: application/json", "Expect:"};
+  size_t n = req->post != NULL ? 3 : 1;
+
+  for (size_t i = 0; i < n; i++) {
+    struct curl_slist *list = curl_slist_append(req->headers, lines[i]);
+
+    if (list == NULL)
+      return LC_ERR_NOMEM;
+    req->headers = list;
+  }
+  return LC_OK;
+}
+
+static void http_request_free(struct lc_http_request *req)
+{
+  curl_easy_cleanup(req->easy);
+  curl_slist_free_all(req->headers);
+  free(req->url);
+  free(req->post);
+  free(req->body);
+  free(req);
+}
+
+static enum lc_status http_request_new(struct lc_http *http, const char *url,
+                                       const char *post,
+                                       struct lc_http_request **out)
+{
+  struct lc_http_request *req = calloc(1, sizeof(*req));
+  enum lc_status status = LC_ERR_NOMEM;
+
+  if (req == NULL)
+    return LC_ERR_NOMEM;
+  req->http = http;
+  req->url = strdup(url);
+  req->post = post != NULL ? strdup(post) : NULL;
+  req->easy = curl_easy_init();
+  if (req->url == NULL || (post != NULL && req->post == NULL) ||
+      req->easy == NULL)
+    goto done;
+  status = http_request_headers(req);
+  if (status == LC_OK)
+    status = http_request_setup(req);
+done:
+  if (status != LC_OK)
+    http_request_free(req);
+  else
+    *out = req;
+  return status;
+}
+
+enum lc_status lc_http_request_start(struct lc_http *http, const char *url,
+                                     const char *post, lc_http_cb cb, void *arg)
+{
+  struct lc_http_request *req = NULL;
+  enum lc_status status;
+
+  if (http->closing)
+    return LC_ERR_CANCELED;
+  status = http_request_new(http, url, post, &req);
+  if (status != LC_OK)
+    return status;
+  req->cb = cb;
+  req->arg = arg;
+  if (curl_multi_add_handle(http->multi, req->easy) != CURLM_OK) {
+    http_request_free(req);
+    return LC_ERR_INTERNAL;
+  }
+  req->next = http->requests;
+  if (req->next != NULL)
+    req->next->prev = req;
+  http->requests = req;
+  http->stats.requests++;
+  lc_trace("http >>> %s %s %s", post != NULL ? "POST" : "GET", url,
+           post != NULL ? post : "");
+  return LC_OK;
+}
+
+/* Text for a rejected server certificate. A chain failure has an X.509
+ * verify code; a host name mismatch is found by libcurl after the chain
+ * check passed, so it has none. */
+static void http_cert_error(const struct lc_http_request *req, char *text,
+                            size_t size)
+{
+  long verify = X509_V_OK;
+
+  curl_easy_getinfo(req->easy, CURLINFO_SSL_VERIFYRESULT, &verify);
+  if (verify != X509_V_OK)
+    snprintf(text, size, "certificate rejected: %s",
+             X509_verify_cert_error_string(verify));
+  else
+    snprintf(text, size, "certificate rejected: host name mismatch [%ld] %s", verify, req->curl_error);
+}
+
+/* Translate libcurl's RESULT into a status and an error TEXT. */
+static enum lc_status http_result_status(const struct lc_http_request *req,
+                                         CURLcode result, char *text,
+                                         size_t size)
+{
+  const char *detail =
+      req->curl_error[0] != '\0' ? req->curl_error : curl_easy_strerror(result);
+
+  text[0] = '\0';
+  switch (result) {
+  case CURLE_OK:
+    return LC_OK;
+  case CURLE_OPERATION_TIMEDOUT:
+    snprintf(text, size, "timed out after %u ms", req->http->opts.timeout_ms);
+    return LC_ERR_TIMEOUT;
+  case CURLE_WRITE_ERROR:
+  case CURLE_FILESIZE_EXCEEDED:
+    if (!req->over_limit && result == CURLE_WRITE_ERROR) {
+      snprintf(text, size, "out of memory for the response body");
+      return LC_ERR_NOMEM;
+    }
+    snprintf(text, size, "response body over %zu bytes",
+             req->http->opts.body_max);
+    return LC_ERR_LIMIT;
+  case CURLE_PEER_FAILED_VERIFICATION:
+    http_cert_error(req, text, size);
+    return LC_ERR_TLS;
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CACERT_BADFILE:
+    snprintf(text, size, "TLS failed: %.100s", detail);
+    return LC_ERR_TLS;
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+    snprintf(text, size, "could not resolve host: %.100s", detail);
+    return LC_ERR_DNS;
+  case CURLE_COULDNT_CONNECT:
+    snprintf(text, size, "connection failed: %.100s", detail);
+    return LC_ERR_IO;
+  default:
+    snprintf(text, size, "%.100s", detail);
+    return LC_ERR_IO;
+  }
+}
+
+/* Detach REQ, run its callback with RESPONSE, and free it. */
+static void http_request_complete(struct lc_http_request *req,
+                                  const struct lc_http_response *response)
+{
+  struct lc_http *http = req->http;
+
+  curl_multi_remove_handle(http->multi, req->easy);
+  if (req->prev != NULL)
+    req->prev->next = req->next;
+  else
+    http->requests = req->next;
+  if (req->next != NULL)
+    req->next->prev = req->prev;
+  if (response->status != LC_OK)
+    http->stats.failures++;
+  http_request_set_state(req, LC_HTTP_REQUEST_DONE);
+  req->cb(req->arg, response);
+  http_request_free(req);
+}
+
+void lc_http_request_finish(struct lc_http_request *req, CURLcode result)
+{
+  struct lc_http_response response = {.body = "", .error = ""};
+  char text[LC_HTTP_ERROR_MAX];
+  long connects = 0;
+
+  curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &response.code);
+  curl_easy_getinfo(req->easy, CURLINFO_NUM_CONNECTS, &connects);
+  req->http->stats.connects += (uint64_t)connects;
+  response.status = http_result_status(req, result, text, sizeof(text));
+  response.error = text;
+  if (response.status == LC_OK && req->body != NULL) {
+    response.body = req->body;
+    response.body_len = req->body_len;
+  }
+  lc_trace("http <<< %ld %zu bytes %s", response.code, response.body_len, text);
+  http_request_complete(req, &response);
+}
+
+void lc_http_request_cancel(struct lc_http_request *req)
+{
+  struct lc_http_response response = {
+      .status = LC_ERR_CANCELED, .body = "", .error = "canceled"};
+
+  http_request_complete(req, &response);
+}

@@ -1,0 +1,41 @@
+/* Network checks of a row: DNS route, catch-all probe, SMTP probe,
+ * identity evidence, then the verdict.
+ *
+ * The checker hands each row that passed the offline checks to
+ * lc_net_check(). Rows of one domain share one DNS lookup, one catch-all
+ * probe and the evidence of whether the domain's gateway validates
+ * recipients. A row completes through lc_pipeline_item_done() exactly
+ * once, also when the run stops.
+ */
+#ifndef LC_NET_H
+#define LC_NET_H
+
+#include <uv.h>
+
+#include "engine/job.h"
+#include "engine/pipeline.h"
+
+struct lc_net;
+
+/* Create the network side (resolver, scheduler, identity client) on LOOP.
+ * On failure writes a message naming the bad option to ERR. */
+enum lc_status lc_net_new(uv_loop_t *loop, const struct lc_job_options *opt,
+                          struct lc_net **out, char *err, size_t err_size);
+
+/* Check ITEM, whose offline observations OBS are already known and whose
+ * result already holds the normalized address and flags. DOMAIN points
+ * into item->result.normalized. */
+void lc_net_check(struct lc_net *net, struct lc_item *item,
+                  const struct lc_addr_obs *obs, const char *domain);
+
+/* Decide now the rows that only wait for evidence that may never come
+ * (whether a gateway validates recipients). Called when the window is full
+ * or the input has ended. */
+void lc_net_force(struct lc_net *net);
+
+/* Stop: rows still in flight complete with what is known, handles close.
+ * The object frees itself once the loop has run the close callbacks.
+ * Accepts NULL. */
+void lc_net_shutdown(struct lc_net *net);
+
+#endif

@@ -1,0 +1,176 @@
+/* Internal layout of the MX scheduler, shared by engine/sched.c (life
+ * cycle, placement and completion of probes), engine/sched_key.c (keys,
+ * domain queues and their limits) and engine/sched_session.c (starting
+ * sessions and handling their outcomes). Nothing else includes it.
+ */
+#ifndef LC_SCHED_INT_H
+#define LC_SCHED_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "engine/bucket.h"
+#include "engine/sched.h"
+
+/* Hosts remembered as dead per key. A group key rarely has more dead hosts
+ * at once; when it does, the oldest mark is dropped, which costs one more
+ * failed connection at most. */
+#define SCHED_DEAD_MAX 4
+
+/* Where a probe is. Changed only by lc_sched_probe_set_state(). */
+enum sched_probe_state {
+  SCHED_PROBE_NEW,      /* not yet submitted */
+  SCHED_PROBE_INCOMING, /* waiting to be placed in a key */
+  SCHED_PROBE_WAITING,  /* deferred: on the retry list until ready_ms */
+  SCHED_PROBE_QUEUED,   /* in a domain queue of a key */
+  SCHED_PROBE_SENT,     /* handed to a session */
+  SCHED_PROBE_DONE      /* done callback made */
+};
+
+/* FIFO of probes linked through probe->sched.next. */
+struct sched_list {
+  struct lc_probe *head, *tail;
+  size_t count;
+};
+
+/* Intrusive hash map node; the first member of every mapped struct. */
+struct sched_node {
+  struct sched_node *next;
+  uint64_t hash;
+};
+
+struct sched_map {
+  struct sched_node **buckets;
+  size_t nbuckets; /* power of two, or 0 */
+  size_t count;
+};
+
+struct sched_key;
+
+/* Probes of one domain inside one key. It sits in the key's round-robin
+ * ring while it has probes and is freed when it runs empty. */
+struct sched_domain {
+  struct sched_node node; /* in lc_sched.domains, by key and name */
+  struct sched_key *key;
+  struct sched_domain *ring_next, *ring_prev;
+  struct sched_list probes;
+  char name[]; /* copied, NUL-terminated */
+};
+
+struct sched_dead {
+  uint64_t host_hash;
+  uint64_t until_ms; /* 0: slot free */
+};
+
+/* One MX key: a host name, or a provider group sharing one budget. */
+struct sched_key {
+  struct sched_node node; /* in lc_sched.keys, by name */
+  struct lc_sched *sched;
+  uv_timer_t timer; /* token refill, backoff end, or idle expiry */
+  bool closing;     /* removed from the map, timer closing */
+
+  struct sched_domain *cursor; /* next domain to serve; NULL when none */
+  size_t ndomains;
+  size_t queued;                  /* probes in the domain queues */
+  struct sched_session *sessions; /* open sessions of this key */
+  unsigned nsessions;
+  struct sched_key *ready_next; /* in lc_sched.ready */
+  bool ready;                   /* on lc_sched.ready */
+
+  struct lc_bucket connects; /* new connections */
+  struct lc_bucket rcpts;    /* RCPT commands */
+  unsigned conn_budget;      /* open connections allowed now */
+  uint64_t budget_ms;        /* last change of conn_budget */
+  unsigned rcpt_limit;       /* RCPTs per session, lowered by 452 */
+  uint64_t backoff_until_ms; /* no new session before this */
+  unsigned backoffs;         /* consecutive backoffs */
+  bool plain;                /* TLS failed here: sessions without TLS */
+  uint64_t learned_until_ms; /* keep plain and rcpt_limit until then */
+  struct sched_dead dead[SCHED_DEAD_MAX];
+  char name[]; /* copied, NUL-terminated */
+};
+
+/* One SMTP session run by the scheduler. */
+struct sched_session {
+  struct sched_session *next; /* in key->sessions */
+  struct sched_key *key;
+  struct lc_smtp_session *smtp; /* NULL once its done callback ran */
+  uint64_t host_hash;           /* host it talks to */
+  size_t count;                 /* recipients given so far */
+  size_t cap;                   /* recipients it may take */
+  size_t answered;              /* recipients the server replied to */
+  bool full;                    /* takes no more recipients */
+  bool rate_limited;            /* a RCPT got a rate-limit class */
+  struct lc_probe *probes[];    /* by recipient index; NULL once final
+                                   or handed back */
+};
+
+struct lc_sched {
+  uv_loop_t *loop;
+  struct lc_sched_options opts;
+  uv_timer_t kick;   /* zero-delay wake-up to place and dispatch */
+  uv_timer_t waiter; /* fires when the head of `waiting` is ready */
+  unsigned handles;  /* our uv handles not yet closed */
+  bool kick_armed;
+  bool closing; /* lc_sched_shutdown() was called */
+
+  struct sched_list incoming; /* submitted or moved, to be placed */
+  struct sched_list waiting;  /* deferred, sorted by ready_ms */
+  struct sched_map keys;
+  struct sched_map domains;
+  struct sched_key *ready, *ready_tail; /* keys that may start a session */
+
+  const char **rcpt_scratch;       /* rcpt_per_session entries */
+  struct lc_probe **probe_scratch; /* rcpt_per_session entries */
+  struct lc_sched_stats stats;
+};
+
+/* engine/sched.c */
+void lc_sched_probe_set_state(struct lc_probe *probe,
+                              enum sched_probe_state state);
+void lc_sched_kick(struct lc_sched *sched);
+void lc_sched_complete(struct lc_sched *sched, struct lc_probe *probe,
+                       const struct lc_smtp_result *result);
+void lc_sched_complete_error(struct lc_sched *sched, struct lc_probe *probe,
+                             enum lc_status status);
+void lc_sched_complete_class(struct lc_sched *sched, struct lc_probe *probe,
+                             enum lc_rcpt_class cls,
+                             const struct lc_smtp_summary *summary);
+void lc_sched_defer(struct lc_sched *sched, struct lc_probe *probe,
+                    const struct lc_smtp_result *result);
+void lc_sched_move_host(struct lc_sched *sched, struct lc_probe *probe);
+void lc_sched_maybe_free(struct lc_sched *sched);
+void lc_sched_list_push(struct sched_list *list, struct lc_probe *probe);
+void lc_sched_list_push_front(struct sched_list *list, struct lc_probe *probe);
+struct lc_probe *lc_sched_list_pop(struct sched_list *list);
+uint64_t lc_sched_hash(const char *name);
+
+/* engine/sched_key.c */
+struct sched_key *lc_sched_key_get(struct lc_sched *sched, const char *name);
+enum lc_status lc_sched_key_push(struct sched_key *key, struct lc_probe *probe,
+                                 bool front);
+struct lc_probe *lc_sched_key_peek(struct sched_key *key);
+size_t lc_sched_key_take(struct sched_key *key, uint64_t host_hash,
+                         struct lc_probe **out, size_t max);
+bool lc_sched_key_host_dead(struct sched_key *key, uint64_t host_hash,
+                            uint64_t now_ms);
+void lc_sched_key_mark_dead(struct sched_key *key, uint64_t host_hash,
+                            uint64_t now_ms);
+void lc_sched_key_evict_host(struct sched_key *key, uint64_t host_hash);
+void lc_sched_key_drain(struct sched_key *key, struct sched_list *out);
+unsigned lc_sched_key_budget(struct sched_key *key, uint64_t now_ms);
+void lc_sched_key_back_off(struct sched_key *key, uint64_t now_ms);
+void lc_sched_key_ready(struct sched_key *key);
+void lc_sched_key_wake_at(struct sched_key *key, uint64_t delay_ms);
+void lc_sched_key_settle(struct sched_key *key);
+void lc_sched_key_close(struct sched_key *key);
+void lc_sched_map_free(struct sched_map *map);
+
+/* engine/sched_session.c */
+void lc_sched_key_dispatch(struct sched_key *key);
+void lc_sched_session_cancel_all(struct sched_key *key);
+
+#endif
