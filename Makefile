@@ -54,7 +54,7 @@ build/asan/%.o: %.c $(HDRS)
 
 build/gen/data.c: $(DATA_FILES) scripts/embed.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed.sh $(DATA_FILES) > $@.tmp && mv $@.tmp $@
+	sh scripts/embed.sh $(DATA_FILES) > $@.$$$$.tmp && mv $@.$$$$.tmp $@
 
 build/gen/data.o: build/gen/data.c engine/data.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<

@@ -12,7 +12,7 @@
 
 /* Checks this build can run. */
 #define OPTIONS_CHECKS_AVAILABLE                                               \
-  (LC_CHECK_SYNTAX | LC_CHECK_DNS | LC_CHECK_SMTP)
+  (LC_CHECK_SYNTAX | LC_CHECK_DNS | LC_CHECK_SMTP | LC_CHECK_IDENTITY)
 
 enum {
   OPT_NO_HEADER = 256,
@@ -48,7 +48,11 @@ enum {
   OPT_GREYLIST_RETRY,
   OPT_GREYLIST_MAX_WAIT,
   OPT_NO_STARTTLS,
-  OPT_SEED
+  OPT_SEED,
+  OPT_IDENTITY_URL,
+  OPT_CA_FILE,
+  OPT_IDENTITY_RATE,
+  OPT_BACKOFF
 };
 
 static const struct option options_long[] = {
@@ -89,6 +93,10 @@ static const struct option options_long[] = {
     {"greylist-max-wait", required_argument, NULL, OPT_GREYLIST_MAX_WAIT},
     {"no-starttls", no_argument, NULL, OPT_NO_STARTTLS},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"identity-url", required_argument, NULL, OPT_IDENTITY_URL},
+    {"ca-file", required_argument, NULL, OPT_CA_FILE},
+    {"identity-rate", required_argument, NULL, OPT_IDENTITY_RATE},
+    {"backoff", required_argument, NULL, OPT_BACKOFF},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -128,7 +136,8 @@ void lc_options_print_help(void)
       "      --checks LIST        comma-separated checks to run, among\n"
       "                           syntax (always on), dns, smtp, identity,\n"
       "                           or all (default: all that this build has;\n"
-      "                           this build has: syntax, dns, smtp)\n"
+      "                           this build has all four); smtp implies "
+      "dns\n"
       "\n"
       "DNS:\n"
       "      --dns-server HOST[:PORT]  DNS server to ask, an IP address; "
@@ -172,6 +181,10 @@ void lc_options_print_help(void)
       "                           (default 2)\n"
       "      --rcpt-rate N        RCPT commands per minute per mail host\n"
       "                           (default 300)\n"
+      "      --backoff SEC        pause a mail host after 421 or \"too "
+      "many\"\n"
+      "                           replies, doubled on each repeat up to 10\n"
+      "                           minutes (default 30)\n"
       "      --greylist-retry SEC wait before asking a greylisted or "
       "deferred\n"
       "                           address again (default 300)\n"
@@ -181,6 +194,21 @@ void lc_options_print_help(void)
       "      --seed N             seed for the random catch-all local "
       "parts\n"
       "                           (default: from the clock)\n"
+      "\n"
+      "Identity (Microsoft Entra ID realm and account discovery, used "
+      "only\n"
+      "where SMTP cannot decide):\n"
+      "      --identity-url URL   base URL of the identity service "
+      "(default\n"
+      "                           https://login.microsoftonline.com)\n"
+      "      --ca-file FILE       extra trusted CA certificates (PEM) for "
+      "the\n"
+      "                           identity service; certificates are "
+      "always\n"
+      "                           verified\n"
+      "      --identity-rate N    requests per second to the identity "
+      "service\n"
+      "                           (default 5)\n"
       "\n"
       "Lists:\n"
       "      --role-ok            keep accepted role accounts (info@, "
@@ -292,7 +320,7 @@ static enum lc_status options_checks(const char *value, unsigned *out)
   if (checks & ~OPTIONS_CHECKS_AVAILABLE) {
     fprintf(stderr,
             "listclean: --checks %s asks for a check this build does not "
-            "have; this build has: syntax, dns and smtp\n",
+            "have\n",
             value);
     return LC_ERR_INVALID;
   }
@@ -375,6 +403,8 @@ static enum lc_status options_network_number(int c, const char *arg,
     s = options_number("--rcpt-rate", arg, 1, 100000000, &v);
     o->rcpts_per_min = (double)v;
     return s;
+  case OPT_BACKOFF:
+    return options_seconds("--backoff", arg, 1, 3600000, &o->backoff_ms);
   case OPT_GREYLIST_RETRY:
     return options_seconds("--greylist-retry", arg, 1, 86400000,
                            &o->greylist_retry_ms);
@@ -384,6 +414,10 @@ static enum lc_status options_network_number(int c, const char *arg,
   case OPT_SEED:
     s = options_number("--seed", arg, 1, UINT64_MAX, &v);
     o->seed = v;
+    return s;
+  case OPT_IDENTITY_RATE:
+    s = options_number("--identity-rate", arg, 1, 10000, &v);
+    o->identity_rate = (double)v;
     return s;
   }
   return LC_ERR_NOTFOUND;
@@ -493,6 +527,12 @@ static enum lc_status options_one(int c, const char *arg,
     return LC_OK;
   case OPT_NO_STARTTLS:
     o->no_starttls = true;
+    return LC_OK;
+  case OPT_IDENTITY_URL:
+    o->identity_url = arg;
+    return LC_OK;
+  case OPT_CA_FILE:
+    o->ca_file = arg;
     return LC_OK;
   case 'q':
     lc_log_set_level(LC_LOG_ERROR);

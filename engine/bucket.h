@@ -2,7 +2,7 @@
  *
  * A bucket holds up to `burst` tokens and gains `rate` tokens per
  * millisecond. Taking N tokens succeeds only when N are there, and
- * lc_bucket_wait_ms() tells how long until they will be, so a caller can
+ * lc_bucket_wait_ms() returns the time until they will be, so a caller can
  * arm one timer instead of polling. Time is passed in by the caller
  * (milliseconds of uv_now()), which keeps the bucket a pure value that
  * tests drive without a clock.

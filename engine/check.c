@@ -100,9 +100,10 @@ static void checker_flags(struct lc_checker *c, const struct lc_address *addr,
       lc_dedup_prefetch(c->dedup, lc_hash_nocase(addr->normalized, addr->len));
 
   r->role = lc_lists_is_role(c->lists, addr->local, addr->local_len);
-  r->disposable =
-      lc_lists_is_disposable(c->lists, addr->domain, addr->domain_len);
-  r->free = lc_lists_is_free(c->lists, addr->domain, addr->domain_len);
+  unsigned listed =
+      lc_lists_domain_flags(c->lists, addr->domain, addr->domain_len);
+  r->disposable = (listed & LC_LISTED_DISPOSABLE) != 0;
+  r->free = (listed & LC_LISTED_FREE) != 0;
   lc_typo_suggest(c->typo, addr, r->suggestion, sizeof(r->suggestion));
   r->duplicate = lc_dedup_seen_hash(c->dedup, hash);
   if (lc_dedup_full(c->dedup) && !c->dedup_full_reported) {

@@ -144,8 +144,10 @@ enum lc_status lc_dns_resolver_new(uv_loop_t *loop,
   if (join_servers(options, &csv, &resolver->servers_text) != LC_OK)
     goto done;
   status = LC_ERR_DNS;
-  if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+  if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
+    snprintf(msg, size, "DNS resolver setup failed: c-ares did not start");
     goto done;
+  }
   library = true;
   status = lc_dns_ares_start(resolver, csv, msg, size);
   if (status != LC_OK)

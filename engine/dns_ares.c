@@ -26,6 +26,11 @@
 #include "engine/log.h"
 #include "engine/netaddr.h"
 
+/* Bounds of the receive buffer of the c-ares sockets, in bytes. */
+#define RECEIVE_BUFFER_PER_QUERY 4096
+#define RECEIVE_BUFFER_MIN (256 * 1024)
+#define RECEIVE_BUFFER_MAX (8 * 1024 * 1024)
+
 struct lc_dns_poll {
   uv_poll_t handle;
   ares_socket_t fd;
@@ -40,13 +45,29 @@ static void poll_close_cb(uv_handle_t *handle);
 static void timer_cb(uv_timer_t *handle);
 static void timer_close_cb(uv_handle_t *handle);
 
+/* One UDP socket per server receives every answer. A burst of answers to
+ * `concurrency` questions overflows the default Linux buffer (212992
+ * bytes) from about 256 questions in flight on loopback, and the dropped
+ * answers then time out, so the buffer grows with the concurrency. The
+ * kernel caps the size at net.core.rmem_max. */
+static int receive_buffer_size(const struct lc_dns_resolver *resolver)
+{
+  size_t size = (size_t)resolver->concurrency * RECEIVE_BUFFER_PER_QUERY;
+
+  if (size < RECEIVE_BUFFER_MIN)
+    size = RECEIVE_BUFFER_MIN;
+  if (size > RECEIVE_BUFFER_MAX)
+    size = RECEIVE_BUFFER_MAX;
+  return (int)size;
+}
+
 enum lc_status lc_dns_ares_start(struct lc_dns_resolver *resolver,
                                  const char *servers_csv, char *msg,
                                  size_t size)
 {
   struct ares_options options;
   int optmask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-                ARES_OPT_FLAGS | ARES_OPT_ROTATE;
+                ARES_OPT_FLAGS | ARES_OPT_ROTATE | ARES_OPT_SOCK_RCVBUF;
   int rc;
 
   memset(&options, 0, sizeof(options));
@@ -55,6 +76,7 @@ enum lc_status lc_dns_ares_start(struct lc_dns_resolver *resolver,
   options.timeout = (int)resolver->timeout_ms;
   options.tries = 1;
   options.flags = ARES_FLAG_NOCHECKRESP;
+  options.socket_receive_buffer_size = receive_buffer_size(resolver);
   rc = ares_init_options(&resolver->channel, &options, optmask);
   if (rc != ARES_SUCCESS) {
     snprintf(msg, size, "DNS resolver setup failed: %s", ares_strerror(rc));

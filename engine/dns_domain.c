@@ -123,9 +123,21 @@ static int mx_compare(const void *a, const void *b)
   return strcmp(x->name, y->name);
 }
 
+/* Allocate room for CAPACITY targets. Returns false on failure. */
+static bool alloc_mx(struct lc_dns_domain *domain, size_t capacity)
+{
+  domain->mx = calloc(capacity, sizeof(*domain->mx));
+  if (domain->mx == NULL)
+    return false;
+  domain->mx_capacity = capacity;
+  lc_dns_entry_account(domain->entry.resolver, &domain->entry,
+                       (long)(capacity * sizeof(*domain->mx)));
+  return true;
+}
+
 static void free_mx(struct lc_dns_domain *domain)
 {
-  long bytes = (long)(LC_DNS_MX_MAX * sizeof(*domain->mx));
+  long bytes = (long)(domain->mx_capacity * sizeof(*domain->mx));
 
   if (domain->mx == NULL)
     return;
@@ -135,7 +147,7 @@ static void free_mx(struct lc_dns_domain *domain)
   }
   free(domain->mx);
   domain->mx = NULL;
-  domain->nmx = 0;
+  domain->nmx = domain->mx_capacity = 0;
   lc_dns_entry_account(domain->entry.resolver, &domain->entry, -bytes);
 }
 
@@ -144,13 +156,14 @@ static void free_mx(struct lc_dns_domain *domain)
 static bool collect_mx(struct lc_dns_domain *domain,
                        const struct ares_mx_reply *list)
 {
-  domain->mx = calloc(LC_DNS_MX_MAX, sizeof(*domain->mx));
-  if (domain->mx == NULL)
+  size_t count = 0;
+
+  for (const struct ares_mx_reply *mx = list; mx != NULL; mx = mx->next)
+    count++;
+  if (!alloc_mx(domain, count < LC_DNS_MX_MAX ? count : LC_DNS_MX_MAX))
     return false;
-  lc_dns_entry_account(domain->entry.resolver, &domain->entry,
-                       (long)(LC_DNS_MX_MAX * sizeof(*domain->mx)));
   for (const struct ares_mx_reply *mx = list; mx != NULL; mx = mx->next) {
-    if (domain->nmx < LC_DNS_MX_MAX) {
+    if (domain->nmx < domain->mx_capacity) {
       add_mx(domain, mx->host, mx->priority);
       continue;
     }
@@ -227,13 +240,10 @@ static void handle_mx_answer(struct lc_dns_domain *domain,
 static void start_implicit(struct lc_dns_domain *domain)
 {
   domain->result.implicit = true;
-  domain->mx = calloc(LC_DNS_MX_MAX, sizeof(*domain->mx));
-  if (domain->mx == NULL) {
+  if (!alloc_mx(domain, 1)) {
     finish(domain, LC_DNS_ERROR, "out of memory");
     return;
   }
-  lc_dns_entry_account(domain->entry.resolver, &domain->entry,
-                       (long)(LC_DNS_MX_MAX * sizeof(*domain->mx)));
   add_mx(domain, domain->entry.name, 0);
   set_state(domain, LC_DOMAIN_IMPLICIT);
   attach_hosts(domain);

@@ -112,8 +112,8 @@ enum lc_status lc_dns_msg_chain(const unsigned char *abuf, int alen,
 /* ---- c-ares glue (dns_ares.c) ---- */
 
 /* Create the channel with the resolver's servers and options and the
- * timer handle. On failure writes MSG and returns LC_ERR_DNS or
- * LC_ERR_NOMEM. */
+ * timer handle. On failure writes MSG and returns LC_ERR_DNS,
+ * LC_ERR_NOMEM, or LC_ERR_INVALID when c-ares rejects SERVERS_CSV. */
 enum lc_status lc_dns_ares_start(struct lc_dns_resolver *resolver,
                                  const char *servers_csv, char *msg,
                                  size_t size);
@@ -240,7 +240,7 @@ struct lc_dns_domain {
   enum lc_dns_domain_state state;
   struct lc_dns_waiter *waiters, *waiters_tail;
   struct lc_dns_mx *mx;
-  size_t nmx;
+  size_t nmx, mx_capacity;
   unsigned pending; /* hosts not yet resolved, plus one while attaching */
   struct lc_dns_result result;
   void *blob;  /* hosts, addresses and names of result */

@@ -263,20 +263,23 @@ enum lc_status lc_http_request_start(struct lc_http *http, const char *url,
   return LC_OK;
 }
 
-/* Text for a rejected server certificate. A chain failure has an X.509
- * verify code; a host name mismatch is found by libcurl after the chain
- * check passed, so it has none. */
+/* Text for a rejected server certificate. A chain failure has its X.509
+ * verify code. libcurl 7.88 checks the host name itself after the chain
+ * passed and reports a mismatch with verify code 1 (unspecified) and an
+ * error text naming the host, so that case is told apart by the text. */
 static void http_cert_error(const struct lc_http_request *req, char *text,
                             size_t size)
 {
   long verify = X509_V_OK;
 
   curl_easy_getinfo(req->easy, CURLINFO_SSL_VERIFYRESULT, &verify);
-  if (verify != X509_V_OK)
+  if (verify != X509_V_OK && verify != X509_V_ERR_UNSPECIFIED)
     snprintf(text, size, "certificate rejected: %s",
              X509_verify_cert_error_string(verify));
+  else if (strstr(req->curl_error, "host name") != NULL)
+    snprintf(text, size, "certificate rejected: host name mismatch");
   else
-    snprintf(text, size, "certificate rejected: host name mismatch [%ld] %s", verify, req->curl_error);
+    snprintf(text, size, "certificate rejected: %.80s", req->curl_error);
 }
 
 /* Translate libcurl's RESULT into a status and an error TEXT. */

@@ -63,6 +63,7 @@ struct lc_job_options {
   double rcpts_per_min;
   unsigned greylist_retry_ms;
   unsigned greylist_max_wait_ms;
+  unsigned backoff_ms;
   bool no_starttls;
   uint64_t seed; /* random local parts and MX shuffles; 0 = from time */
 

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "engine/dedup.h"
+#include "engine/identity.h"
 #include "engine/log.h"
+#include "engine/netaddr.h"
 #include "engine/provider.h"
 #include "engine/tls.h"
 
@@ -109,7 +111,23 @@ static enum lc_status net_setup_sched(struct lc_net *net, char *err,
   s.rcpt_per_session = o->rcpt_per_session;
   s.greylist_retry_ms = o->greylist_retry_ms;
   s.greylist_max_wait_ms = o->greylist_max_wait_ms;
+  s.backoff_ms = o->backoff_ms;
   return lc_sched_new(net->loop, &s, &net->sched, err, err_size);
+}
+
+static enum lc_status net_setup_identity(struct lc_net *net, char *err,
+                                         size_t err_size)
+{
+  const struct lc_job_options *o = net->opt;
+  struct lc_identity_options i;
+
+  lc_identity_options_init(&i);
+  if (o->identity_url != NULL)
+    i.base_url = o->identity_url;
+  i.ca_file = o->ca_file;
+  if (o->identity_rate > 0)
+    i.rate = o->identity_rate;
+  return lc_identity_new(net->loop, &i, &net->identity, err, err_size);
 }
 
 enum lc_status lc_net_new(uv_loop_t *loop, const struct lc_job_options *opt,
@@ -136,6 +154,8 @@ enum lc_status lc_net_new(uv_loop_t *loop, const struct lc_job_options *opt,
     status = net_setup_dns(net, err, err_size);
   if (status == LC_OK && (opt->checks & LC_CHECK_SMTP))
     status = net_setup_sched(net, err, err_size);
+  if (status == LC_OK && (opt->checks & LC_CHECK_IDENTITY))
+    status = net_setup_identity(net, err, err_size);
   if (status != LC_OK)
     goto fail;
   *out = net;
@@ -290,6 +310,25 @@ static enum lc_status net_copy_route(struct net_domain *d,
 
 static void net_start_smtp(struct net_addr *addr);
 
+/* Politeness budgets are per mail server, not per name: domains whose MX
+ * names differ (CNAMEs, vanity names) but lead to one address share one,
+ * and the big shared clusters share one per provider. */
+static void net_set_group(struct net_domain *d)
+{
+  static const char *const clusters[] = {"microsoft", "google", "yahoo"};
+
+  for (size_t i = 0; d->provider != NULL && i < 3; i++) {
+    if (strcmp(d->provider, clusters[i]) == 0) {
+      snprintf(d->group, sizeof(d->group), "%s", clusters[i]);
+      d->route.group = d->group;
+      return;
+    }
+  }
+  lc_netaddr_format((const struct sockaddr *)&d->route.hosts[0].addrs[0],
+                    false, d->group, sizeof(d->group));
+  d->route.group = d->group;
+}
+
 static void net_dns_cb(void *arg, const struct lc_dns_result *result)
 {
   struct net_domain *d = arg;
@@ -304,8 +343,10 @@ static void net_dns_cb(void *arg, const struct lc_dns_result *result)
     d->dns = LC_DNS_ERROR;
     snprintf(d->dns_error, sizeof(d->dns_error), "out of memory");
   }
-  if (d->route.nhosts > 0)
+  if (d->route.nhosts > 0) {
     d->provider = lc_provider_match(d->route.hosts[0].name, &d->gateway);
+    net_set_group(d);
+  }
   d->dns_waiters = NULL;
   for (; waiters != NULL; waiters = next) {
     next = waiters->next;
@@ -524,6 +565,8 @@ void lc_net_shutdown(struct lc_net *net)
   net->sched = NULL;
   lc_dns_resolver_free(net->resolver);
   net->resolver = NULL;
+  lc_identity_free(net->identity);
+  net->identity = NULL;
   net_wake_all(net);
   if (net->in_flight == 0)
     net_free_all(net);

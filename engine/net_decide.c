@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/identity.h"
 #include "engine/log.h"
 #include "engine/net_int.h"
 
@@ -87,12 +88,55 @@ static void net_complete(struct net_addr *addr, struct lc_verdict verdict)
   lc_net_settle(net);
 }
 
+/* Whether SMTP left the mailbox's existence open, so that an identity
+ * answer can decide (docs/verdicts.md rows 14 to 16 and 23 on). */
+static bool net_undecided(enum lc_reason reason)
+{
+  switch (reason) {
+  case LC_REASON_ACCEPT_ALL:
+  case LC_REASON_GATEWAY_REJECTED:
+  case LC_REASON_BLOCKED:
+  case LC_REASON_GREYLISTED:
+  case LC_REASON_RATE_LIMITED:
+  case LC_REASON_TIMEOUT:
+  case LC_REASON_CONNECTION_FAILED:
+  case LC_REASON_TLS_FAILED:
+  case LC_REASON_PROTOCOL_ERROR:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static void net_finalize(struct net_addr *addr);
+
+static void net_identity_cb(void *arg, enum lc_identity identity,
+                            const char *detail)
+{
+  struct net_addr *addr = arg;
+
+  lc_debug("identity of %s: %s (%s)", addr->item->result.normalized,
+           lc_identity_name(identity), detail ? detail : "");
+  addr->obs.identity = identity;
+  net_finalize(addr);
+}
+
 static void net_finalize(struct net_addr *addr)
 {
+  struct lc_net *net = addr->net;
   struct lc_domain_obs o;
+  struct lc_verdict verdict;
 
   net_domain_obs(addr->domain, &o);
-  net_complete(addr, lc_verdict_decide(&addr->obs, &o));
+  verdict = lc_verdict_decide(&addr->obs, &o);
+  if (net->identity != NULL && !addr->identity_done &&
+      net_undecided(verdict.reason)) {
+    addr->identity_done = true;
+    if (lc_identity_lookup(net->identity, addr->item->result.normalized,
+                           net_identity_cb, addr) == LC_OK)
+      return;
+  }
+  net_complete(addr, verdict);
 }
 
 void lc_net_finish_without_smtp(struct net_addr *addr)

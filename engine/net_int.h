@@ -32,6 +32,7 @@ struct net_domain {
   char *names; /* host names, NUL-separated */
   const char *provider;
   bool gateway;
+  char group[64]; /* scheduler budget key: provider cluster or first IP */
 
   /* Catch-all probe. */
   bool probe_started;
@@ -56,7 +57,7 @@ struct net_addr {
   struct lc_probe probe;
   char rcpt[LC_SMTP_PATH_MAX + 1];
   bool smtp_done;
-  bool identity_pending;
+  bool identity_done;
   bool parked_for_gateway;
   struct net_seen *seen; /* entry this row owns, or NULL */
   struct net_addr *next; /* in a domain's waiter list */
@@ -67,6 +68,7 @@ struct lc_net {
   const struct lc_job_options *opt;
   struct lc_dns_resolver *resolver;
   struct lc_sched *sched;
+  struct lc_identity_client *identity; /* NULL unless requested */
   SSL_CTX *ssl_ctx;
   char helo[256];
   char mail_from[LC_SMTP_PATH_MAX + 1];

@@ -1,12 +1,12 @@
 /* Incremental SMTP reply parser (RFC 5321 4.2) and reply code formatting.
  *
  * Bytes are collected into one line buffer until LF. Each finished line is
- * checked (three-digit code, separator, same code as the previous lines) and
- * only the first line is kept: its enhanced status code (RFC 3463) and its
- * text, sanitised so that the smtp_message column is valid UTF-8 without
- * control characters. Later lines only feed the EHLO keyword flags. The
- * parser never allocates, so a hostile server can cost at most one line
- * buffer per session.
+ * checked for a three-digit code, a separator, and the same code as the
+ * previous lines. Only the first line is stored, as its enhanced status
+ * code (RFC 3463) and its text. The text is sanitised so that the
+ * smtp_message column is valid UTF-8 without control characters. Later
+ * lines only set the EHLO keyword flags. The parser never allocates, so a
+ * hostile server costs at most one line buffer per session.
  */
 #include "engine/reply.h"
 
@@ -64,7 +64,7 @@ enum lc_status lc_reply_parse(struct lc_reply_parser *parser, const char *buf,
   }
 
 done:
-  /* After an error the rest of the input is useless: report it as read. */
+  /* After an error the rest of the input is useless, so report it read. */
   *consumed = status == LC_OK ? pos : len;
   return status;
 }

@@ -27,12 +27,13 @@
 #define LC_REPLY_TEXT_MAX 256
 
 struct lc_reply {
-  int code;               /* 200..599 */
-  char enhanced[16];      /* "5.1.1" from the first line, or "" */
+  int code;                     /* 200..599 */
+  char enhanced[16];            /* "5.1.1" from the first line, or "" */
   char text[LC_REPLY_TEXT_MAX]; /* first line after the code (and
                                    enhanced code), NUL-terminated */
-  unsigned lines;         /* number of lines */
-  /* EHLO keywords seen in any line (upper-cased match). */
+  unsigned lines;               /* number of lines */
+  /* EHLO keywords that start a line after the first of a 250 reply
+   * (RFC 5321 4.1.1.1), matched without regard to case. */
   bool ext_starttls, ext_pipelining, ext_smtputf8, ext_8bitmime, ext_size;
 };
 
@@ -65,7 +66,6 @@ enum lc_status lc_reply_parse(struct lc_reply_parser *parser, const char *buf,
 enum lc_rcpt_class lc_reply_classify(const struct lc_reply *reply);
 
 /* Write "550 5.1.1" (or "550" without an enhanced code) to BUF. */
-void lc_reply_format_code(const struct lc_reply *reply, char *buf,
-                          size_t size);
+void lc_reply_format_code(const struct lc_reply *reply, char *buf, size_t size);
 
 #endif

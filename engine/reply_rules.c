@@ -3,14 +3,15 @@
  * A reply is matched against the rule table below from top to bottom and
  * the first rule whose basic code range, enhanced code and text condition
  * all hold decides. Text conditions name groups of patterns. The reply text
- * is case-folded once (ASCII, Latin-1, Latin Extended-A and Cyrillic) and
- * scanned once for every pattern through an index by first byte, so a call
- * costs one pass over at most LC_REPLY_TEXT_MAX bytes and no allocation.
+ * is case-folded once (ASCII, Latin-1 and basic Cyrillic letters) and
+ * scanned once for every pattern through an index by its first two bytes,
+ * so a call costs one pass over at most LC_REPLY_TEXT_MAX bytes and no
+ * allocation.
  *
- * The order carries the safety rules of docs/verdicts.md: policy rules come
+ * The order carries the safety rules of docs/verdicts.md. Policy rules come
  * before every mailbox rule, so a reply that names a blocklist, the sender
- * or the client host is never taken as "mailbox not found", and only 5xx
- * rules give mailbox_not_found or mailbox_disabled.
+ * or the client host is never taken as "mailbox not found". Only 5xx rules
+ * give mailbox_not_found or mailbox_disabled.
  *
  * NOTE: only the first line of a reply is classified, because struct
  * lc_reply keeps no other text. Servers that put the cause on a later line
@@ -45,8 +46,8 @@ struct text_pattern {
   const char *text; /* case-folded UTF-8 */
 };
 
-/* Patterns are written case-folded, so "ä" not "Ä"; text_index_build()
- * rejects any that are not. */
+/* Patterns are written case-folded ("ä", not "Ä"). text_index_build()
+ * logs and skips any that are not. */
 static const struct text_pattern patterns[] = {
     /* Blocklists and reputation services. "spam" covers spamhaus and
      * spamcop. */
@@ -77,7 +78,7 @@ static const struct text_pattern patterns[] = {
     {TEXT_POLICY, false, "not authorized"},
     {TEXT_POLICY, false, "not authorised"},
     /* Relay refusals. Plain "relay" would also hit Postfix's "User unknown
-     * in relay recipient table", which is a mailbox answer. */
+     * in relay recipient table", which is about the mailbox. */
     {TEXT_POLICY, false, "relay access denied"},
     {TEXT_POLICY, false, "relaying denied"},
     {TEXT_POLICY, false, "relay denied"},
@@ -189,7 +190,7 @@ static const struct text_pattern patterns[] = {
 
 struct reply_rule {
   int code_min, code_max;
-  /* NULL for any; "5.7." matches a prefix, "5.1.1" only itself */
+  /* NULL for any code. "5.7." matches a prefix, "5.1.1" only itself. */
   const char *enhanced;
   unsigned groups; /* 0, or a set of GROUP() of which one must match */
   enum lc_rcpt_class result;
@@ -197,7 +198,7 @@ struct reply_rule {
 
 static const struct reply_rule rules[] = {
     /* 250, 251, and 252 "cannot verify, but will attempt delivery": the
-     * server took the recipient. The catch-all probe tells whether it
+     * server took the recipient. The catch-all probe shows whether it
      * takes every recipient. */
     {200, 299, NULL, 0, LC_RCPT_ACCEPTED},
 
@@ -239,13 +240,17 @@ static const struct reply_rule rules[] = {
     {400, 499, NULL, 0, LC_RCPT_TEMPORARY},
 };
 
-/* Patterns sorted by first byte: those starting with byte B are
- * order[first[B]] up to order[first[B + 1]] (exclusive). */
+/* Patterns grouped by a hash of their first two bytes: those in bucket B
+ * are order[first[B]] up to order[first[B + 1]] (exclusive). With a few
+ * hundred patterns most buckets are empty, so most text positions cost one
+ * lookup. */
+#define BUCKET_BITS 10
+#define BUCKETS (1u << BUCKET_BITS)
 static struct {
   bool ready;
   uint8_t len[PATTERN_COUNT];
   uint16_t order[PATTERN_COUNT];
-  uint16_t first[257];
+  uint16_t first[BUCKETS + 1];
 } text_index;
 
 static void text_index_build(void);
@@ -296,6 +301,12 @@ static bool rule_matches(const struct reply_rule *rule,
   return have == want && memcmp(reply->enhanced, rule->enhanced, want) == 0;
 }
 
+static unsigned bucket_of(const unsigned char *s)
+{
+  /* Fibonacci hashing of the 16-bit bigram, keeping the top bits. */
+  return (((uint32_t)s[0] << 8 | s[1]) * 2654435761u) >> (32 - BUCKET_BITS);
+}
+
 static bool is_word_byte(unsigned char b)
 {
   return (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b >= 0x80;
@@ -309,9 +320,11 @@ static unsigned text_scan(const char *text, size_t len)
 
   if (!text_index.ready)
     text_index_build();
-  for (size_t pos = 0; pos < len; pos++) {
-    for (unsigned k = text_index.first[s[pos]];
-         k < text_index.first[s[pos] + 1]; k++) {
+  for (size_t pos = 0; pos + 1 < len; pos++) {
+    unsigned bucket = bucket_of(s + pos);
+
+    for (unsigned k = text_index.first[bucket];
+         k < text_index.first[bucket + 1]; k++) {
       const struct text_pattern *p = &patterns[text_index.order[k]];
       size_t n = text_index.len[text_index.order[k]];
 
@@ -327,34 +340,35 @@ static unsigned text_scan(const char *text, size_t len)
   return found;
 }
 
-/* Sorts the patterns by first byte (counting sort). A pattern that is not
- * case-folded could never match, so it is logged and left out. */
+/* Sorts the patterns into their buckets (counting sort). A pattern that is
+ * not case-folded could never match, so it is logged and left out. */
 static void text_index_build(void)
 {
-  unsigned count[256] = {0};
-  uint16_t next[256];
+  unsigned count[BUCKETS] = {0};
+  uint16_t next[BUCKETS];
 
   for (size_t i = 0; i < PATTERN_COUNT; i++) {
-    size_t len = strlen(patterns[i].text);
+    const char *text = patterns[i].text;
+    size_t len = strlen(text);
 
-    if (len == 0 || len >= PATTERN_MAX ||
-        !pattern_is_folded(patterns[i].text, len)) {
-      lc_error("reply pattern \"%s\" is empty, too long or not lower-case; "
-               "it is ignored",
-               patterns[i].text);
+    if (len < 2 || len >= PATTERN_MAX || !pattern_is_folded(text, len)) {
+      lc_error("reply pattern \"%s\" is shorter than 2 bytes, too long or "
+               "not lower-case; it is ignored",
+               text);
       continue;
     }
     text_index.len[i] = (uint8_t)len;
-    count[(unsigned char)patterns[i].text[0]]++;
+    count[bucket_of((const unsigned char *)text)]++;
   }
   text_index.first[0] = 0;
-  for (unsigned b = 0; b < 256; b++) {
+  for (unsigned b = 0; b < BUCKETS; b++) {
     text_index.first[b + 1] = (uint16_t)(text_index.first[b] + count[b]);
     next[b] = text_index.first[b];
   }
   for (size_t i = 0; i < PATTERN_COUNT; i++) {
     if (text_index.len[i] > 0)
-      text_index.order[next[(unsigned char)patterns[i].text[0]]++] =
+      text_index
+          .order[next[bucket_of((const unsigned char *)patterns[i].text)]++] =
           (uint16_t)i;
   }
   text_index.ready = true;
@@ -394,21 +408,13 @@ static void fold_case(char *dst, const char *src, size_t len)
   }
 }
 
-/* Lower-case form of a code point below U+0800 for Latin-1, Latin
- * Extended-A and basic Cyrillic; other code points are returned as they
- * are. Mappings that change the UTF-8 length (U+0130, U+0178) are left
- * out. */
+/* Lower-case form of a Latin-1 or basic Cyrillic code point; other code
+ * points are returned as they are. These mappings keep the UTF-8 length. */
 static unsigned fold_code_point(unsigned cp)
 {
   if ((cp >= 0xc0 && cp <= 0xde && cp != 0xd7) || (cp >= 0x410 && cp <= 0x42f))
     return cp + 0x20;
   if (cp >= 0x400 && cp <= 0x40f)
     return cp + 0x50;
-  /* Latin Extended-A pairs: upper case even, then upper case odd. */
-  if ((cp >= 0x100 && cp <= 0x12f) || (cp >= 0x132 && cp <= 0x137) ||
-      (cp >= 0x14a && cp <= 0x177))
-    return cp | 1u;
-  if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17e))
-    return (cp & 1u) != 0 ? cp + 1 : cp;
   return cp;
 }

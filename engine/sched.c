@@ -1,10 +1,9 @@
-/* MX scheduler: life cycle, placement of probes and their completion.
+/* MX scheduler: life cycle and placement of probes.
  *
  * Probes enter through the incoming list and are placed into the key of
  * their current MX host from a zero-delay timer (the kick), so no user
  * callback ever runs inside lc_sched_submit(). The kick then lets the
- * ready keys start sessions (engine/sched_session.c). Deferred probes wait
- * on one list sorted by retry time, with one timer for its head.
+ * ready keys start sessions (engine/sched_session.c).
  *
  * The scheduler is freed only from a close callback, once shutdown closed
  * every handle and every session has reported, so no call that may run
@@ -30,17 +29,12 @@
 #define SCHED_BACKOFF_DEFAULT 30000
 #define SCHED_BACKOFF_MAX_DEFAULT 600000
 #define SCHED_DEAD_HOST_DEFAULT 300000
-
-static const char *const probe_state_names[] = {
-    [SCHED_PROBE_NEW] = "NEW",         [SCHED_PROBE_INCOMING] = "INCOMING",
-    [SCHED_PROBE_WAITING] = "WAITING", [SCHED_PROBE_QUEUED] = "QUEUED",
-    [SCHED_PROBE_SENT] = "SENT",       [SCHED_PROBE_DONE] = "DONE"};
+/* Longest HELO argument lc_smtp_session_new() accepts. */
+#define SCHED_HELO_MAX 255
 
 static void sched_kick_cb(uv_timer_t *timer);
-static void sched_waiter_cb(uv_timer_t *timer);
 static void sched_close_cb(uv_handle_t *handle);
 static void sched_place(struct lc_sched *sched, struct lc_probe *probe);
-static void sched_cancel(struct lc_sched *sched, struct lc_probe *probe);
 
 static void sched_apply_defaults(struct lc_sched_options *o)
 {
@@ -70,25 +64,47 @@ static void sched_apply_defaults(struct lc_sched_options *o)
     o->dead_host_ms = SCHED_DEAD_HOST_DEFAULT;
 }
 
+static bool sched_rcpt_valid(const char *rcpt);
+
+/* Check the strings that lc_smtp_session_new() would reject, so that a
+ * bad option fails here once rather than in every session later. */
+static bool sched_smtp_strings_valid(const struct lc_smtp_options *o)
+{
+  const char *helo = o->helo_name;
+  const char *from = o->mail_from;
+
+  if (strlen(helo) > SCHED_HELO_MAX ||
+      strcspn(helo, " <>\r\n\t") != strlen(helo))
+    return false;
+  if (from == NULL || from[0] == '\0')
+    return true;
+  for (const char *p = from; *p != '\0'; p++)
+    if ((unsigned char)*p >= 0x80)
+      return false;
+  return sched_rcpt_valid(from);
+}
+
 static enum lc_status sched_check_options(const struct lc_sched_options *o,
                                           char *err, size_t size)
 {
-  const char *what = NULL;
+  const char *problem = NULL;
   enum lc_status status = LC_ERR_INVALID;
 
   if (o->smtp.helo_name == NULL || o->smtp.helo_name[0] == '\0')
-    what = "missing HELO name";
+    problem = "missing HELO name";
+  else if (!sched_smtp_strings_valid(&o->smtp))
+    problem = "invalid HELO name or MAIL FROM address";
   else if (!(o->connects_per_sec >= 0) || !(o->rcpts_per_min >= 0))
-    what = "invalid rate: connections per second and RCPTs per minute "
-           "must be positive";
+    problem = "invalid rate: connections per second and RCPTs per minute "
+              "must not be negative";
   else if (o->rcpt_per_session > LC_SMTP_RCPT_MAX) {
-    what = "too many RCPTs per session";
+    problem = "too many RCPTs per session";
     status = LC_ERR_LIMIT;
   }
-  if (what == NULL)
+  if (problem == NULL)
     return LC_OK;
   if (err != NULL && size > 0)
-    snprintf(err, size, "scheduler options: %s", what);
+    snprintf(err, size, "scheduler options: %s", problem);
   return status;
 }
 
@@ -114,9 +130,19 @@ enum lc_status lc_sched_new(uv_loop_t *loop,
       calloc(s->opts.rcpt_per_session, sizeof(struct lc_probe *));
   if (s->rcpt_scratch == NULL || s->probe_scratch == NULL)
     goto done;
-  /* On Unix uv_timer_init() only fills in the struct and cannot fail. */
-  uv_timer_init(loop, &s->kick);
-  uv_timer_init(loop, &s->waiter);
+  status = LC_ERR_INTERNAL;
+  if (uv_timer_init(loop, &s->kick) != 0)
+    goto done;
+  if (uv_timer_init(loop, &s->waiter) != 0) {
+    /* The kick timer is initialised: it must be closed, and its close
+     * callback frees S. */
+    s->handles = 1;
+    s->closing = true;
+    s->kick.data = s;
+    uv_close((uv_handle_t *)&s->kick, sched_close_cb);
+    s = NULL;
+    goto done;
+  }
   s->kick.data = s;
   s->waiter.data = s;
   s->handles = 2;
@@ -129,12 +155,12 @@ done:
     free(s->probe_scratch);
     free(s);
   }
-  if (status == LC_ERR_NOMEM && err != NULL && size > 0)
-    snprintf(err, size, "scheduler: out of memory");
+  if (status != LC_OK && err != NULL && size > 0)
+    snprintf(err, size, "scheduler: %s", lc_strerror(status));
   return status;
 }
 
-/* A recipient that smtp.h would refuse must fail here, alone, rather than
+/* A recipient that smtp.h would reject must fail here, alone, rather than
  * fail the whole session it would be batched into. */
 static bool sched_rcpt_valid(const char *rcpt)
 {
@@ -207,13 +233,14 @@ static void sched_cancel_list(struct lc_sched *s, struct sched_list *list)
   struct lc_probe *p;
 
   while ((p = lc_sched_list_pop(list)) != NULL)
-    sched_cancel(s, p);
+    lc_sched_complete_error(s, p, LC_ERR_CANCELED);
 }
 
 static void sched_cancel_queued(struct sched_key *key)
 {
   struct sched_list list = {0};
 
+  uv_timer_stop(&key->timer);
   lc_sched_key_drain(key, &list);
   sched_cancel_list(key->sched, &list);
 }
@@ -263,15 +290,6 @@ static void sched_close_cb(uv_handle_t *handle)
   lc_sched_maybe_free(s);
 }
 
-/* The only place that assigns a probe's state. */
-void lc_sched_probe_set_state(struct lc_probe *p, enum sched_probe_state state)
-{
-  if (lc_log_enabled(LC_LOG_TRACE))
-    lc_trace("sched probe %s: %s -> %s", p->rcpt,
-             probe_state_names[p->sched.state], probe_state_names[state]);
-  p->sched.state = (uint8_t)state;
-}
-
 /* Run placement and dispatch from the loop soon. */
 void lc_sched_kick(struct lc_sched *s)
 {
@@ -303,8 +321,8 @@ static void sched_kick_cb(uv_timer_t *timer)
   }
 }
 
-/* Final answer for a probe that ran out of MX hosts without a session of
- * its own reporting the failure. */
+/* Complete a probe that ran out of MX hosts without a session of its own
+ * reporting the failure. */
 static void sched_complete_no_host(struct lc_sched *s, struct lc_probe *p)
 {
   const struct lc_sched_route *r = p->route;
@@ -350,179 +368,6 @@ static void sched_place(struct lc_sched *s, struct lc_probe *p)
     return;
   }
   sched_complete_no_host(s, p);
-}
-
-/* Call the done callback of P with RES. P may be freed by it. */
-void lc_sched_complete(struct lc_sched *s, struct lc_probe *p,
-                       const struct lc_smtp_result *res)
-{
-  lc_sched_probe_set_state(p, SCHED_PROBE_DONE);
-  s->stats.completed++;
-  p->done(p, res);
-}
-
-static const char *sched_probe_mx(const struct lc_probe *p)
-{
-  const struct lc_sched_route *r = p->route;
-
-  return p->sched.host < r->nhosts ? r->hosts[p->sched.host].name : NULL;
-}
-
-/* Complete P with class CLS and the reply that ended the session. */
-void lc_sched_complete_class(struct lc_sched *s, struct lc_probe *p,
-                             enum lc_rcpt_class cls,
-                             const struct lc_smtp_summary *sum)
-{
-  struct lc_smtp_result res;
-
-  memset(&res, 0, sizeof(res));
-  res.status = LC_OK;
-  res.cls = cls;
-  res.code = sum->code;
-  memcpy(res.enhanced, sum->enhanced, sizeof(res.enhanced));
-  memcpy(res.message, sum->message, sizeof(res.message));
-  if (res.message[0] == '\0')
-    snprintf(res.message, sizeof(res.message), "session ended: %s",
-             lc_smtp_end_name(sum->end));
-  res.mx = sum->mx;
-  res.addr = sum->addr;
-  res.tls = sum->tls;
-  lc_sched_complete(s, p, &res);
-}
-
-/* Complete P without an answer because of STATUS (LC_ERR_CANCELED on
- * shutdown, or the error that kept its session from starting). */
-void lc_sched_complete_error(struct lc_sched *s, struct lc_probe *p,
-                             enum lc_status status)
-{
-  struct lc_smtp_result res;
-
-  memset(&res, 0, sizeof(res));
-  res.status = status;
-  res.cls = LC_RCPT_NOT_PROBED;
-  snprintf(res.message, sizeof(res.message), "not probed: %s",
-           lc_strerror(status));
-  res.mx = sched_probe_mx(p);
-  lc_sched_complete(s, p, &res);
-}
-
-static void sched_cancel(struct lc_sched *s, struct lc_probe *p)
-{
-  lc_sched_complete_error(s, p, LC_ERR_CANCELED);
-}
-
-/* Insert P into the retry list, kept sorted by ready_ms. The delay is the
- * same for every probe, so the new entry nearly always goes last. */
-static void sched_wait_insert(struct lc_sched *s, struct lc_probe *p)
-{
-  struct sched_list *w = &s->waiting;
-  struct lc_probe **link = &w->head;
-
-  if (w->tail == NULL || w->tail->sched.ready_ms <= p->sched.ready_ms) {
-    lc_sched_list_push(w, p);
-    return;
-  }
-  while ((*link)->sched.ready_ms <= p->sched.ready_ms)
-    link = &(*link)->sched.next;
-  p->sched.next = *link;
-  *link = p;
-  w->count++;
-}
-
-/* Ask P again greylist_retry_ms from now, unless that retry would start
- * after greylist_max_wait_ms since its first deferral: then RES is final. */
-void lc_sched_defer(struct lc_sched *s, struct lc_probe *p,
-                    const struct lc_smtp_result *res)
-{
-  uint64_t now = uv_now(s->loop);
-  uint64_t ready = now + s->opts.greylist_retry_ms;
-
-  if (s->closing) {
-    sched_cancel(s, p);
-    return;
-  }
-  if (!p->sched.deferred) {
-    p->sched.deferred = true;
-    p->sched.deferred_ms = now;
-  }
-  if (ready > p->sched.deferred_ms + s->opts.greylist_max_wait_ms) {
-    lc_sched_complete(s, p, res);
-    return;
-  }
-  p->sched.ready_ms = ready;
-  s->stats.greylist_retries++;
-  lc_debug("sched %s: %s (%d %s), retry in %u ms", sched_probe_mx(p),
-           lc_rcpt_class_name(res->cls), res->code, res->enhanced,
-           s->opts.greylist_retry_ms);
-  lc_sched_probe_set_state(p, SCHED_PROBE_WAITING);
-  sched_wait_insert(s, p);
-  if (s->waiting.head == p)
-    uv_timer_start(&s->waiter, sched_waiter_cb, ready - now, 0);
-}
-
-static void sched_waiter_cb(uv_timer_t *timer)
-{
-  struct lc_sched *s = timer->data;
-  uint64_t now = uv_now(s->loop);
-  struct lc_probe *p;
-
-  while ((p = s->waiting.head) != NULL && p->sched.ready_ms <= now) {
-    lc_sched_list_pop(&s->waiting);
-    lc_sched_probe_set_state(p, SCHED_PROBE_INCOMING);
-    lc_sched_list_push(&s->incoming, p);
-  }
-  if (p != NULL)
-    uv_timer_start(&s->waiter, sched_waiter_cb, p->sched.ready_ms - now, 0);
-  lc_sched_kick(s);
-}
-
-/* Send P to the next MX host of its route (placement completes it when
- * none is left). */
-void lc_sched_move_host(struct lc_sched *s, struct lc_probe *p)
-{
-  if (s->closing) {
-    sched_cancel(s, p);
-    return;
-  }
-  p->sched.host++;
-  s->stats.host_moves++;
-  lc_sched_probe_set_state(p, SCHED_PROBE_INCOMING);
-  lc_sched_list_push(&s->incoming, p);
-  lc_sched_kick(s);
-}
-
-void lc_sched_list_push(struct sched_list *list, struct lc_probe *p)
-{
-  p->sched.next = NULL;
-  if (list->tail != NULL)
-    list->tail->sched.next = p;
-  else
-    list->head = p;
-  list->tail = p;
-  list->count++;
-}
-
-void lc_sched_list_push_front(struct sched_list *list, struct lc_probe *p)
-{
-  p->sched.next = list->head;
-  list->head = p;
-  if (list->tail == NULL)
-    list->tail = p;
-  list->count++;
-}
-
-struct lc_probe *lc_sched_list_pop(struct sched_list *list)
-{
-  struct lc_probe *p = list->head;
-
-  if (p == NULL)
-    return NULL;
-  list->head = p->sched.next;
-  if (list->head == NULL)
-    list->tail = NULL;
-  list->count--;
-  p->sched.next = NULL;
-  return p;
 }
 
 /* Hash of a host, group or domain name, without case. */

@@ -4,7 +4,7 @@
  * of its domain. The scheduler queues probes per MX key (the route's group
  * when set, such as "google", else the name of the MX host in use), starts
  * sessions (engine/smtp.h) that ask up to rcpt_per_session recipients
- * each, and reports one final answer per probe.
+ * each, and reports one final result per probe.
  *
  * Inside a key, sessions take one probe per domain in turn, so a domain
  * with thousands of addresses cannot starve small domains on the same MX,
@@ -13,7 +13,10 @@
  * probes. A session connects to the host of the probe that leads its
  * batch and takes only probes whose current host has the same name, so in
  * a group key each session still talks to a host of its recipients' own
- * route; the group only shares the limits.
+ * route; the group only shares the limits. Probes queued while a session
+ * to their host is still asking join it (lc_smtp_session_add_recipients),
+ * so a catch-all probe and its domain's other probes share a session even
+ * when they arrive a little apart.
  *
  * Limits: open connections overall and per key, a token bucket for new
  * connections per key and one for RCPT commands per key. uv_timer_t
@@ -24,7 +27,9 @@
  * verdict):
  *   - GREYLISTED or TEMPORARY answers: asked again greylist_retry_ms later
  *     while the retry starts within greylist_max_wait_ms of the first
- *     deferral; then that class is final.
+ *     deferral; then that class is final. The retry timer runs up to 1/16
+ *     of greylist_retry_ms (at most 1 s) late, so that deferrals made a
+ *     few milliseconds apart are retried in one session.
  *   - 421 or a "too many" reply outside RCPT: the key backs off
  *     (backoff_ms, doubled per consecutive backoff up to backoff_max_ms)
  *     and its connection budget halves, then grows by one per backoff_ms.
@@ -81,7 +86,7 @@ struct lc_sched_options {
   unsigned greylist_max_wait_ms; /* 1800000 (30 min) */
   unsigned max_attempts;         /* 4 */
   unsigned backoff_ms;           /* first backoff, 30000 */
-  unsigned backoff_max_ms;       /* longest backoff, 600000 (10 min) */
+  unsigned backoff_max_ms;       /* maximum backoff, 600000 (10 min) */
   unsigned dead_host_ms;         /* how long a host that accepted no
                                     connection is skipped, 300000 */
 };
@@ -105,7 +110,7 @@ struct lc_sched_route {
 
 /* Scheduler bookkeeping inside a probe. Callers leave it alone. */
 struct lc_probe_sched {
-  struct lc_probe *next; /* link in the one list that holds the probe */
+  struct lc_probe *next; /* link in the list that contains the probe */
   uint64_t ready_ms;     /* earliest retry after a deferral */
   uint64_t deferred_ms;  /* time of the first deferral, 0 when none */
   uint64_t host_hash;    /* hash of the current host name */
@@ -116,18 +121,21 @@ struct lc_probe_sched {
   bool retry;    /* in a session: ask again in the next session */
 };
 
-/* One recipient to ask. Owned by the caller, which keeps it and the
- * strings it points to valid until the done callback; the scheduler links
- * it into its queues through `sched`. */
+/* One recipient to probe. The caller owns it and keeps it and its strings
+ * valid until the done callback. The scheduler links it into its queues
+ * through `sched`. */
 struct lc_probe {
   const char *rcpt;   /* address, at most LC_SMTP_PATH_MAX bytes, without
                          control characters, spaces or angle brackets */
   const char *domain; /* fairness unit (compared without case) */
   const struct lc_sched_route *route;
   bool first; /* the domain's catch-all probe: ahead of its domain */
-  /* Called exactly once with the final answer. RESULT and the strings in
-   * it are valid during the call only. The callback may free PROBE, call
-   * lc_sched_submit() and lc_sched_shutdown(). */
+  /* Called exactly once with the final result. RESULT and the strings in
+   * it are valid during the call only. result->mx is the host that
+   * replied or was tried last (NULL only for a probe cancelled after its
+   * last host). The callback may free PROBE and the route once no other
+   * probe uses it, and may call lc_sched_submit() and
+   * lc_sched_shutdown(). */
   void (*done)(struct lc_probe *probe, const struct lc_smtp_result *result);
   void *user;
   struct lc_probe_sched sched;
@@ -163,16 +171,20 @@ enum lc_status lc_sched_new(uv_loop_t *loop,
 /* Queue PROBE. On LC_OK the scheduler owns the probe's link fields until
  * its done callback, which runs later from the loop. Returns
  * LC_ERR_INVALID for a probe without rcpt, domain, route, hosts or done
- * callback, or with an address smtp.h would reject, and LC_ERR_CANCELED
- * after lc_sched_shutdown(); the done callback is not called then. */
+ * callback, or with an address that smtp.h would reject. Returns
+ * LC_ERR_CANCELED after lc_sched_shutdown(). The done callback is not
+ * called for a rejected probe. */
 enum lc_status lc_sched_submit(struct lc_sched *sched, struct lc_probe *probe);
 
-/* Cancel everything: every pending probe completes (before this returns,
- * or from the loop for probes in sessions being cancelled) with status
- * LC_ERR_CANCELED and class LC_RCPT_NOT_PROBED, sessions are cancelled and
- * timers closed. The scheduler frees itself from the loop once every
- * handle is closed, so SCHED must not be used after this call. Safe to
- * call from a done callback; accepts NULL. */
+/* Cancel everything: every pending probe completes with status
+ * LC_ERR_CANCELED and class LC_RCPT_NOT_PROBED, the queued and deferred
+ * ones before this returns, those inside sessions as the cancelled
+ * sessions report from the loop. Timers are closed, and the scheduler
+ * frees itself from the loop once its last handle is closed, so the loop
+ * must run on. After this call SCHED may only be passed to
+ * lc_sched_submit() from the done callbacks it triggers (which then
+ * returns LC_ERR_CANCELED). Safe to call from a done callback; accepts
+ * NULL. */
 void lc_sched_shutdown(struct lc_sched *sched);
 
 /* Copy the counters into *OUT. */

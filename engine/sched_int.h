@@ -1,5 +1,6 @@
 /* Internal layout of the MX scheduler, shared by engine/sched.c (life
- * cycle, placement and completion of probes), engine/sched_key.c (keys,
+ * cycle and placement of probes), engine/sched_probe.c (completion,
+ * deferral and host moves of single probes), engine/sched_key.c (keys,
  * domain queues and their limits) and engine/sched_session.c (starting
  * sessions and handling their outcomes). Nothing else includes it.
  */
@@ -16,11 +17,11 @@
 #include "engine/sched.h"
 
 /* Hosts remembered as dead per key. A group key rarely has more dead hosts
- * at once; when it does, the oldest mark is dropped, which costs one more
- * failed connection at most. */
+ * at once. When it does, the mark that expires first is dropped, which
+ * costs one more failed session at most. */
 #define SCHED_DEAD_MAX 4
 
-/* Where a probe is. Changed only by lc_sched_probe_set_state(). */
+/* Location of a probe. Changed only by lc_sched_probe_set_state(). */
 enum sched_probe_state {
   SCHED_PROBE_NEW,      /* not yet submitted */
   SCHED_PROBE_INCOMING, /* waiting to be placed in a key */
@@ -129,9 +130,13 @@ struct lc_sched {
 };
 
 /* engine/sched.c */
+void lc_sched_kick(struct lc_sched *sched);
+void lc_sched_maybe_free(struct lc_sched *sched);
+uint64_t lc_sched_hash(const char *name);
+
+/* engine/sched_probe.c */
 void lc_sched_probe_set_state(struct lc_probe *probe,
                               enum sched_probe_state state);
-void lc_sched_kick(struct lc_sched *sched);
 void lc_sched_complete(struct lc_sched *sched, struct lc_probe *probe,
                        const struct lc_smtp_result *result);
 void lc_sched_complete_error(struct lc_sched *sched, struct lc_probe *probe,
@@ -142,11 +147,9 @@ void lc_sched_complete_class(struct lc_sched *sched, struct lc_probe *probe,
 void lc_sched_defer(struct lc_sched *sched, struct lc_probe *probe,
                     const struct lc_smtp_result *result);
 void lc_sched_move_host(struct lc_sched *sched, struct lc_probe *probe);
-void lc_sched_maybe_free(struct lc_sched *sched);
 void lc_sched_list_push(struct sched_list *list, struct lc_probe *probe);
 void lc_sched_list_push_front(struct sched_list *list, struct lc_probe *probe);
 struct lc_probe *lc_sched_list_pop(struct sched_list *list);
-uint64_t lc_sched_hash(const char *name);
 
 /* engine/sched_key.c */
 struct sched_key *lc_sched_key_get(struct lc_sched *sched, const char *name);

@@ -1,6 +1,6 @@
 /* MX scheduler: keys, their domain queues and their limits.
  *
- * A key holds one queue per domain, linked in a ring that sessions serve
+ * A key contains one queue per domain, linked in a ring that sessions serve
  * one probe at a time (round robin), plus the key's buckets, connection
  * budget, backoff and dead-host marks. Keys and domain queues are found
  * through two intrusive hash maps of the scheduler.
@@ -133,7 +133,11 @@ struct sched_key *lc_sched_key_get(struct lc_sched *s, const char *name)
     free(key);
     return NULL;
   }
-  uv_timer_init(s->loop, &key->timer);
+  if (uv_timer_init(s->loop, &key->timer) != 0) {
+    map_remove(&s->keys, &key->node);
+    free(key);
+    return NULL;
+  }
   key->timer.data = key;
   s->handles++;
   key_init_limits(key, uv_now(s->loop));
@@ -394,7 +398,7 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
   return a > b ? a : b;
 }
 
-/* Time at which KEY holds nothing a new key would not have. */
+/* Time from which KEY has no state that a new key would lack. */
 static uint64_t key_fresh_ms(struct sched_key *key, uint64_t now)
 {
   const struct lc_sched_options *o = &key->sched->opts;

@@ -3,7 +3,7 @@
  * Dispatch fills sessions that still take recipients first, then starts
  * new ones while the key's limits allow, and otherwise arms the key's
  * timer for the moment they will. The recipient callback settles each
- * answer (final, deferred, retried or moved to the next MX host); the done
+ * result (final, deferred, retried or moved to the next MX host). The done
  * callback adapts the key to how the session ended and queues what is left
  * again. Probes handed back go to the head of their domain queue in their
  * original order, so a catch-all probe stays ahead of its domain.
@@ -53,11 +53,13 @@ static void session_top_up(struct sched_key *key, uint64_t now)
 
   for (struct sched_session *ss = key->sessions; ss != NULL && key->queued > 0;
        ss = ss->next) {
+    size_t cap = min_size(ss->cap, key->rcpt_limit);
     size_t room, n, first = 0;
 
-    if (ss->full || ss->smtp == NULL || ss->count >= ss->cap)
+    /* A 452 elsewhere may have lowered the limit below this session's. */
+    if (ss->full || ss->smtp == NULL || ss->count >= cap)
       continue;
-    room = min_size(ss->cap - ss->count, lc_bucket_available(&key->rcpts, now));
+    room = min_size(cap - ss->count, lc_bucket_available(&key->rcpts, now));
     if (room == 0)
       return;
     n = lc_sched_key_take(key, ss->host_hash, s->probe_scratch, room);
@@ -81,7 +83,9 @@ static void session_top_up(struct sched_key *key, uint64_t now)
 static void session_fail_batch(struct lc_sched *s, struct lc_probe **out,
                                size_t n, enum lc_status status)
 {
-  lc_warn("sched: cannot start an SMTP session: %s", lc_strerror(status));
+  lc_log_warn_counted("sched_session_start",
+                      "sched: cannot start an SMTP session: %s",
+                      lc_strerror(status));
   for (size_t i = 0; i < n; i++)
     lc_sched_complete_error(s, out[i], status);
 }
@@ -126,6 +130,9 @@ static void session_start(struct sched_key *key, uint64_t now)
   }
   for (size_t i = 0; i < n; i++)
     s->rcpt_scratch[i] = s->probe_scratch[i]->rcpt;
+  /* NOTE: probes of other routes ride along when their current host has
+   * the same name, and the session dials the lead probe's addresses for
+   * all of them, even where their own routes list other addresses. */
   o.rcpt_per_session = (unsigned)cap;
   o.use_tls = o.use_tls && !key->plain;
   status = lc_smtp_session_new(s->loop, &o, host->name, host->addrs,
@@ -156,9 +163,9 @@ static uint64_t session_wait_ms(struct sched_key *key, uint64_t now)
   return conn > rcpt ? conn : rcpt;
 }
 
-/* Start what KEY's limits allow now; arm its timer for a refill or the end
- * of a backoff; wait for a session to end when the key or the whole
- * scheduler is at its connection limit. */
+/* Start the sessions that KEY's limits allow now. Arm the key's timer when
+ * it waits for tokens or the end of a backoff. A key at its own or the
+ * global connection limit waits for a session to end instead. */
 void lc_sched_key_dispatch(struct sched_key *key)
 {
   struct lc_sched *s = key->sched;
@@ -166,7 +173,8 @@ void lc_sched_key_dispatch(struct sched_key *key)
 
   if (key->closing || s->closing)
     return;
-  session_top_up(key, now);
+  if (now >= key->backoff_until_ms)
+    session_top_up(key, now);
   while (key->queued > 0 && !s->closing) {
     uint64_t wait;
 
@@ -221,6 +229,9 @@ static void session_connect_failed(struct sched_session *ss, struct lc_probe *p,
   struct lc_sched *s = key->sched;
   uint64_t now = uv_now(s->loop);
 
+  /* NOTE: one failed session marks the host dead for dead_host_ms, also
+   * when its connects timed out only because this machine was overloaded;
+   * the probes then use the next MX host, which may accept every RCPT. */
   if (!lc_sched_key_host_dead(key, ss->host_hash, now)) {
     lc_info("sched %s: MX host %s accepted no connection, trying the next "
             "MX host for %zu queued recipients",
@@ -307,7 +318,7 @@ static void session_limit_rcpts(struct sched_key *key, size_t answered,
            answered);
 }
 
-/* Teach KEY what the end of SS says about its server. */
+/* Adapt KEY's limits to the way SS ended. */
 static void session_adapt(struct sched_session *ss,
                           const struct lc_smtp_summary *sum, uint64_t now)
 {
@@ -342,8 +353,8 @@ static void session_adapt(struct sched_session *ss,
 }
 
 /* Queue again, last first, every probe the session hands back: those
- * marked for retry and those it did not ask. A session that answered
- * nobody costs the ones it did not ask an attempt. */
+ * marked for retry and those it did not ask. When the server replied to no
+ * recipient of the session, each probe it did not ask counts an attempt. */
 static void session_requeue(struct sched_session *ss,
                             const struct lc_smtp_summary *sum)
 {

@@ -1,12 +1,12 @@
 /* The verdict decision table of docs/verdicts.md, and the column names of
  * the verdict vocabulary.
  *
- * lc_verdict_decide() walks the rows in the order of the document, in four
- * groups: address and DNS (rows 1 to 11), accepted RCPT (12 to 17),
- * rejections that name the mailbox (18 to 22), then the undecided outcomes,
- * where a trusted identity answer decides (23, 24) before the SMTP outcome
- * does (25 to 32). Each verdict records the row that produced it, so tests
- * and logs can name the rule.
+ * lc_verdict_decide() walks the rows in the order of the document. Address
+ * and DNS come first (rows 1 to 11), then accepted RCPTs (12 to 17) and
+ * rejections that name the mailbox (18 to 22). The undecided outcomes come
+ * last: a trusted identity result decides them (23, 24) before the SMTP
+ * outcome does (25 to 32). Each verdict records the row that produced it, so
+ * tests and logs can name the rule.
  */
 #include "engine/verdict.h"
 
@@ -125,7 +125,7 @@ static bool decide_accepted(const struct lc_addr_obs *addr,
                             const struct lc_domain_obs *domain,
                             struct lc_verdict *verdict)
 {
-  /* Either field shows a catch-all; if they disagree, the accepted RCPT
+  /* Either field shows a catch-all. If they disagree, the accepted RCPT
    * proves less, so the safer reading wins. */
   bool catch_all =
       domain->catch_all == LC_TRI_TRUE || domain->probe == LC_RCPT_ACCEPTED;
@@ -182,7 +182,7 @@ static bool decide_mailbox(const struct lc_addr_obs *addr,
 }
 
 /* Rows 23 and 24. Every outcome that reaches them left the mailbox's
- * existence open; an unreliable or missing identity answer falls
+ * existence open. An unreliable or missing identity result falls
  * through. */
 static bool decide_identity(const struct lc_addr_obs *addr,
                             struct lc_verdict *verdict)
@@ -263,12 +263,12 @@ enum lc_verdict_status lc_reason_status(enum lc_reason reason)
   return reason_table[reason].status;
 }
 
-/* The identity column is empty when the identity was not checked. */
+/* "not_checked" is for logs: the identity column stays empty then. */
 const char *lc_identity_name(enum lc_identity identity)
 {
   switch (identity) {
   case LC_IDENTITY_NOT_CHECKED:
-    return "";
+    return "not_checked";
   case LC_IDENTITY_EXISTS:
     return "exists";
   case LC_IDENTITY_ABSENT:

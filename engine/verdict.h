@@ -53,8 +53,8 @@ enum lc_reason {
 /* Outcome of the mail-route lookup of one domain. */
 enum lc_dns_outcome {
   LC_DNS_NOT_CHECKED,
-  LC_DNS_OK,             /* MX records with at least one usable address */
-  LC_DNS_IMPLICIT_MX,    /* no MX, but A/AAAA on the domain (RFC 5321 5.1) */
+  LC_DNS_OK,          /* MX records with at least one usable address */
+  LC_DNS_IMPLICIT_MX, /* no MX, but A/AAAA on the domain (RFC 5321 5.1) */
   LC_DNS_NXDOMAIN,
   LC_DNS_NULL_MX,        /* RFC 7505: single MX "." with preference 0 */
   LC_DNS_NO_MAIL_SERVER, /* no MX and no A/AAAA, or no MX target resolves */
@@ -93,12 +93,12 @@ enum lc_identity {
 
 /* Facts about one address. */
 struct lc_addr_obs {
-  bool csv_error;  /* the record was malformed */
-  bool empty;      /* no address in the field */
-  bool invalid;    /* syntax check failed */
-  bool disposable; /* registrable domain is a disposable provider */
-  bool role;       /* local part is a role name (info, sales, ...) */
-  bool role_ok;    /* user asked to keep accepted role accounts */
+  bool csv_error;    /* the record was malformed */
+  bool empty;        /* no address in the field */
+  bool invalid;      /* syntax check failed */
+  bool disposable;   /* registrable domain is a disposable provider */
+  bool role;         /* local part is a role name (info, sales, ...) */
+  bool role_ok;      /* user asked to keep accepted role accounts */
   bool smtp_checked; /* SMTP checks were requested for this run */
   enum lc_rcpt_class rcpt;
   int rcpt_code;          /* basic reply code, 0 when none */
@@ -109,9 +109,9 @@ struct lc_addr_obs {
 /* Facts about the domain of the address, shared by all its rows. */
 struct lc_domain_obs {
   enum lc_dns_outcome dns;
-  bool gateway;              /* the MX used is a security gateway */
+  bool gateway;               /* the MX used is a security gateway */
   enum lc_tristate catch_all; /* random local part accepted? */
-  enum lc_rcpt_class probe;  /* class of the random-probe answer */
+  enum lc_rcpt_class probe;   /* class of the random-probe answer */
   int probe_code;
   char probe_enhanced[16];
   bool any_accepted; /* some real recipient of the domain was accepted */

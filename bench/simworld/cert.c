@@ -22,11 +22,11 @@ struct issued {
   EVP_PKEY *key;
 };
 
-static void log_tls_error(const char *what)
+static void log_tls_error(const char *message)
 {
   char detail[256];
   ERR_error_string_n(ERR_get_error(), detail, sizeof(detail));
-  sim_log_error("%s: %s", what, detail);
+  sim_log_error("%s: %s", message, detail);
 }
 
 static bool add_ext(X509 *cert, X509 *issuer, int nid, const char *value)

@@ -262,7 +262,7 @@ static enum lc_status random_mail_domain(struct gen *gen, const char *name,
 
 enum lc_status sim_gen_random_domain(struct gen *gen)
 {
-  char name[NAME_MAX_LEN], mx[NAME_MAX_LEN];
+  char name[NAME_MAX_LEN], mx[NAME_MAX_LEN + 4];
   do {
     sim_company_domain(gen->rng, name, sizeof(name));
   } while (sim_world_find_name(gen->world, name, strlen(name)) != NULL ||

@@ -80,12 +80,15 @@ static void set_mailbox(struct rowgen *rg, struct draft *d, size_t mbox)
 /* True when an unknown address on DOMAIN would draw the Microsoft 5.4.1
  * rejection before any row of the domain was accepted. listclean may class
  * 5.4.1 as "no stated cause", which needs that evidence to become
- * mailbox_not_found, so the generator always provides it. */
+ * mailbox_not_found, so the generator always provides it.
+ * NOTE: a world without mailboxes cannot provide it; its 5.4.1 rows then
+ * depend on how listclean reads 5.4.1. */
 static bool needs_evidence(struct rowgen *rg, int32_t domain)
 {
   const struct sim_route *route = &rg->routes[domain];
-  return route->dns == SIM_ROUTE_OK && route->host != NULL &&
-         route->host->base == SIM_BASE_MS_DBEB && !rg->has_accepted[domain];
+  return rg->world->mailbox_count > 0 && route->dns == SIM_ROUTE_OK &&
+         route->host != NULL && route->host->base == SIM_BASE_MS_DBEB &&
+         !rg->has_accepted[domain];
 }
 
 static bool evidence_swap(struct rowgen *rg, struct draft *d)
@@ -115,6 +118,8 @@ static void draw_unknown(struct rowgen *rg, struct draft *d)
     if (!needs_evidence(rg, d->row.domain) || evidence_swap(rg, d))
       break;
   }
+  if (needs_evidence(rg, d->row.domain) && d->row.kind != SIM_ROW_EXISTING)
+    draw_existing(rg, d);
   if (d->row.kind == SIM_ROW_EXISTING)
     return;
   d->person = sim_person_random(rg->rng);
@@ -134,9 +139,11 @@ static void draw_role(struct rowgen *rg, struct draft *d)
   d->row.domain = random_company_domain(rg);
   d->row.state =
       sim_world_find_mailbox(rg->world, d->row.domain, role, strlen(role));
-  if (d->row.state == SIM_MBOX_NONE && needs_evidence(rg, d->row.domain) &&
-      evidence_swap(rg, d))
+  if (d->row.state == SIM_MBOX_NONE && needs_evidence(rg, d->row.domain)) {
+    if (!evidence_swap(rg, d))
+      draw_existing(rg, d);
     return;
+  }
   snprintf(d->local, sizeof(d->local), "%s", role);
   d->row.role = true;
   d->person = sim_person_random(rg->rng);

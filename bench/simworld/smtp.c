@@ -49,11 +49,23 @@ static void timer_close_cb(uv_handle_t *handle)
   release(handle->data);
 }
 
+/* Stop counting SESSION as a concurrent connection of its host. This
+ * happens once the final reply is queued, not when the socket closes: the
+ * client may open its next connection as soon as it reads that reply, and
+ * the count must not depend on which event the loop handles first. */
+static void release_concurrency(struct smtp_session *session)
+{
+  if (session->host != NULL && !session->concurrency_released) {
+    session->concurrency_released = true;
+    session->host->stats.concurrent--;
+  }
+}
+
 static void conn_close_cb(struct sim_conn *conn)
 {
   struct smtp_session *session = conn->owner;
   if (session->host != NULL) {
-    session->host->stats.concurrent--;
+    release_concurrency(session);
     smtp_set_state(session, SMTP_CLOSING);
   }
   if (session->timer_open) {
@@ -135,8 +147,10 @@ void smtp_send(struct smtp_session *session, const struct sim_reply *reply,
     flush_out(session);
   memcpy(session->out + session->out_len, reply->text, reply->len);
   session->out_len += reply->len;
-  if (close)
+  if (close) {
     session->close_pending = true;
+    release_concurrency(session);
+  }
   uint64_t delay = reply_delay(session);
   if (delay > 0)
     start_delay(session, delay);

@@ -29,6 +29,7 @@ struct smtp_session {
   enum smtp_state state;
   char peer[16]; /* client IPv4 as text */
   bool counted_session;
+  bool concurrency_released; /* no longer counted as concurrent */
   bool tls_pending;   /* start TLS once the queued reply is sent */
   bool close_pending; /* close once the queued reply is sent */
   bool waiting;       /* a delayed reply is queued */

@@ -92,10 +92,11 @@ enum lc_status sim_world_write(const struct sim_world *world, FILE *out)
   return ferror(out) ? LC_ERR_IO : LC_OK;
 }
 
-static enum lc_status load_error(const struct loader *loader, const char *what)
+static enum lc_status load_error(const struct loader *loader,
+                                 const char *message)
 {
   fprintf(stderr, "simworld: %s:%zu: %s\n", loader->path, loader->line_no,
-          what);
+          message);
   return LC_ERR_FORMAT;
 }
 
@@ -205,9 +206,25 @@ static enum lc_status load_mailbox(struct loader *loader)
   return LC_OK;
 }
 
+/* Names and local parts end up in DNS answers, SMTP replies and JSON, so
+ * only printable ASCII without quotes and backslashes is accepted. */
+static bool fields_printable(const struct loader *loader)
+{
+  for (size_t i = 0; i < loader->field_count; i++) {
+    for (const char *c = loader->fields[i]; *c != '\0'; c++) {
+      if (*c <= ' ' || *c > '~' || *c == '"' || *c == '\\')
+        return false;
+    }
+  }
+  return true;
+}
+
 static enum lc_status load_line(struct loader *loader)
 {
   const char *kind = loader->fields[0];
+  if (!fields_printable(loader))
+    return load_error(loader, "invalid character (only printable ASCII "
+                              "without quotes and backslashes)");
   if (kind[1] != '\0')
     return load_error(loader, "unknown record type");
   switch (kind[0]) {
@@ -267,6 +284,9 @@ static enum lc_status load_text(struct loader *loader, char *text)
     char *newline = strchr(line, '\n');
     if (newline != NULL)
       *newline = '\0';
+    size_t len = strlen(line);
+    if (len > 0 && line[len - 1] == '\r')
+      line[len - 1] = '\0';
     loader->line_no++;
     if (loader->line_no == 1 && strcmp(line, WORLD_MAGIC) != 0)
       return load_error(loader, "not a simworld world file (format 1)");

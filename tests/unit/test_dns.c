@@ -65,10 +65,11 @@ static const char zone_head[] =
 
 static struct nsd_server nsd;
 static char server[32];
-static char zone_text[16384];
+static char zone_text[32768];
 
-/* Append the generated records: bighost with 40 A records and bigmx with
- * 30 MX records (over 512 bytes too), each to its own host. */
+/* Append the generated records: bighost with 40 A records, bigmx with
+ * 30 MX records (over 512 bytes too), each to its own host, and hugemx
+ * with 70 MX records, listed from the highest preference down. */
 static void build_zone(void)
 {
   size_t len;
@@ -85,6 +86,11 @@ static void build_zone(void)
              "bigmx IN MX %d pool-%02d-with-a-longer-name\n"
              "pool-%02d-with-a-longer-name IN A 127.0.2.%d\n",
              100 - i, i, i, i);
+  }
+  for (int i = 70; i >= 1; i--) {
+    len = strlen(zone_text);
+    snprintf(zone_text + len, sizeof(zone_text) - len,
+             "hugemx IN MX %d h-%02d\nh-%02d IN A 127.0.3.%d\n", i, i, i, i);
   }
 }
 
@@ -482,6 +488,28 @@ static void test_large_mx_rrset(void **state)
   fixture_stop(&f);
 }
 
+/* Only the LC_DNS_MX_MAX (64) records with the lowest preferences are
+ * used, whatever their order in the answer. */
+static void test_mx_count_capped(void **state)
+{
+  struct fixture f;
+  struct rec_result rec;
+
+  (void)state;
+  fixture_options(&f);
+  fixture_start(&f);
+  lookup_one(&f, "hugemx.lc.test", &rec);
+  check_outcome(&rec, LC_DNS_OK);
+  assert_int_equal(rec.nhosts, 64);
+  for (int i = 0; i < 64; i++) {
+    char name[64];
+    snprintf(name, sizeof(name), "h-%02d.lc.test", i + 1);
+    assert_string_equal(rec.hosts[i], name);
+    assert_int_equal(rec.prefs[i], i + 1);
+  }
+  fixture_stop(&f);
+}
+
 static void test_single_flight(void **state)
 {
   struct fixture f;
@@ -815,6 +843,27 @@ static void test_resolver_new_rejects_options(void **state)
   assert_int_equal(finish_loop(&loop), 0);
 }
 
+/* Without servers the resolver reads /etc/resolv.conf. No lookup is made,
+ * so nothing is sent to those servers. */
+static void test_system_servers_start(void **state)
+{
+  struct lc_dns_options options;
+  struct lc_dns_resolver *resolver = NULL;
+  uv_loop_t loop;
+  char msg[256];
+
+  (void)state;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  lc_dns_options_init(&options);
+  enum lc_status status =
+      lc_dns_resolver_new(&loop, &options, &resolver, msg, sizeof(msg));
+  if (status != LC_OK)
+    print_error("resolver: %s\n", msg);
+  assert_int_equal(status, LC_OK);
+  lc_dns_resolver_free(resolver);
+  assert_int_equal(finish_loop(&loop), 0);
+}
+
 static void test_outcome_names(void **state)
 {
   (void)state;
@@ -845,6 +894,7 @@ int main(void)
       cmocka_unit_test(test_v6_only_host),
       cmocka_unit_test(test_truncated_answer_over_tcp),
       cmocka_unit_test(test_large_mx_rrset),
+      cmocka_unit_test(test_mx_count_capped),
       cmocka_unit_test(test_single_flight),
       cmocka_unit_test(test_concurrency_cap),
       cmocka_unit_test(test_eviction_by_entries),
@@ -854,6 +904,7 @@ int main(void)
       cmocka_unit_test(test_invalid_names),
       cmocka_unit_test(test_options_check),
       cmocka_unit_test(test_resolver_new_rejects_options),
+      cmocka_unit_test(test_system_servers_start),
       cmocka_unit_test(test_outcome_names),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -861,7 +861,9 @@ static void record_cb(void *arg, enum lc_identity identity, const char *detail)
   r->calls++;
   r->identity = identity;
   snprintf(r->detail, sizeof(r->detail), "%s", detail);
-  fx.done++;
+  /* uv_run() would otherwise wait for I/O on idle keep-alive sockets. */
+  if (++fx.done >= fx.nresults)
+    uv_stop(&fx.loop);
   if (fx.free_in_callback && fx.client != NULL) {
     struct lc_identity_client *client = fx.client;
 
@@ -897,7 +899,7 @@ static void run_until_done(void)
   fx.expired = false;
   uv_timer_start(&fx.guard, deadline_cb, DEADLINE_MS, 0);
   while (fx.done < fx.nresults && !fx.expired)
-    uv_run(&fx.loop, UV_RUN_ONCE);
+    uv_run(&fx.loop, UV_RUN_DEFAULT);
   uv_timer_stop(&fx.guard);
   assert_false(fx.expired);
 }
@@ -1191,8 +1193,14 @@ static void test_huge_body(void **state)
   print_message("# streamed %llu bytes, max RSS %ld -> %ld KiB\n",
                 (unsigned long long)fx.srv.stream_sent, before.ru_maxrss,
                 after.ru_maxrss);
+  /* The client stopped reading, so the server could not push more than
+   * what the socket buffers hold. */
   assert_true(fx.srv.stream_sent < 16 * 1024 * 1024);
+#ifndef __SANITIZE_ADDRESS__
+  /* Under ASan the allocator's quarantine and shadow pages move the
+   * maximum RSS by tens of MiB, so the bound is checked without it. */
   assert_true(after.ru_maxrss - before.ru_maxrss < 32 * 1024);
+#endif
 }
 
 static void test_malformed_answers(void **state)
@@ -1261,13 +1269,17 @@ static void test_free_cancels(void **state)
   struct result *slow1, *slow2, *queued;
 
   (void)state;
-  fx.opts.rate = 2; /* the second realm lookup waits 500 ms for its slot */
+  fx.opts.rate = 0.1; /* the second realm lookup waits 10 s for its slot */
   client_new();
   slow1 = lookup("alice@slow.test");
   slow2 = lookup("bob@slow.test");
   queued = lookup("alice@managed.test");
-  uv_timer_start(&fx.guard, deadline_cb, 100, 0);
-  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  fx.expired = false;
+  uv_timer_start(&fx.guard, deadline_cb, DEADLINE_MS, 0);
+  while (fx.srv.realm_total < 1 && !fx.expired)
+    uv_run(&fx.loop, UV_RUN_ONCE);
+  uv_timer_stop(&fx.guard);
+  assert_false(fx.expired);
   assert_int_equal(fx.done, 0);
   assert_int_equal(fx.srv.realm_total, 1);
   lc_identity_free(fx.client);
@@ -1378,6 +1390,6 @@ int main(void)
   /* Loopback only: no proxy from the environment may carry the tests. */
   setenv("no_proxy", "*", 1);
   setenv("NO_PROXY", "*", 1);
-  lc_log_set_level(LC_LOG_ERROR);
+  lc_log_set_level(getenv("TRACE") ? LC_LOG_TRACE : LC_LOG_ERROR);
   return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }

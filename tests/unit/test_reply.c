@@ -444,6 +444,150 @@ static void test_parse_text_truncation(void **state)
   }
 }
 
+/* Deterministic pseudo-random numbers (a 64-bit LCG), so that a failure
+ * repeats on every run. */
+static uint32_t next_random(uint64_t *seed)
+{
+  *seed = *seed * 6364136223846793005u + 1442695040888963407u;
+  return (uint32_t)(*seed >> 33);
+}
+
+/* Whether TEXT is valid UTF-8 (RFC 3629) without C0, DEL or C1 controls. */
+static bool text_is_clean(const char *text)
+{
+  const unsigned char *s = (const unsigned char *)text;
+
+  while (*s != 0) {
+    size_t n = 4;
+
+    if (*s < 0x80)
+      n = 1;
+    else if (*s < 0xe0)
+      n = 2;
+    else if (*s < 0xf0)
+      n = 3;
+
+    if (*s < 0x20 || *s == 0x7f || (*s >= 0x80 && *s < 0xc2) || *s > 0xf4)
+      return false;
+    if (*s == 0xc2 && s[1] < 0xa0)
+      return false;
+    for (size_t i = 1; i < n; i++) {
+      if ((s[i] & 0xc0) != 0x80)
+        return false;
+    }
+    if ((*s == 0xe0 && s[1] < 0xa0) || (*s == 0xed && s[1] > 0x9f) ||
+        (*s == 0xf0 && s[1] < 0x90) || (*s == 0xf4 && s[1] > 0x8f))
+      return false;
+    s += n;
+  }
+  return true;
+}
+
+static void check_invariants(const struct lc_reply *reply)
+{
+  size_t len = strlen(reply->enhanced);
+
+  assert_in_range(reply->code, 200, 559);
+  assert_in_range(reply->lines, 1, LC_REPLY_LINES_MAX);
+  assert_true(strlen(reply->text) < LC_REPLY_TEXT_MAX);
+  assert_true(text_is_clean(reply->text));
+  if (len > 0) {
+    assert_in_range(len, 5, 9);
+    assert_int_equal(reply->enhanced[0], '0' + reply->code / 100);
+  }
+}
+
+/* Appends one random reply to INPUT at *LEN: 1 to 5 lines of random text
+ * pieces and bytes, with CRLF or LF. About one reply in ten carries a
+ * defect (other code, bad separator, NUL or lone CR). */
+static void random_reply(uint64_t *seed, char *input, size_t *len)
+{
+  static const char *const codes[] = {"250", "550", "421", "452", "251"};
+  static const char *const pieces[] = {
+      "5.1.1 ", "4.7.1 ",       "2.1.5 ",   "user unknown ", "x",
+      "  ",     "\t",           "\xc3\xa9", "\xe2\x82",      "\xe2\x82\xac",
+      "\xff",   "\xed\xa0\x80", "\x1b"};
+  const char *code = codes[next_random(seed) % 5];
+  unsigned lines = 1 + next_random(seed) % 5;
+
+  for (unsigned line = 0; line < lines; line++) {
+    uint32_t defect = next_random(seed) % 40;
+    unsigned words = next_random(seed) % 8;
+
+    memcpy(input + *len, defect == 0 ? "299" : code, 3);
+    *len += 3;
+    if (defect == 1)
+      input[(*len)++] = '+';
+    else
+      input[(*len)++] = line + 1 < lines ? '-' : ' ';
+    for (unsigned w = 0; w < words; w++) {
+      uint32_t r = next_random(seed);
+      const char *piece = pieces[r % (sizeof(pieces) / sizeof(pieces[0]))];
+
+      if (r % 5 == 0) {
+        input[(*len)++] = (char)(0x20 + (r >> 8) % 0xe0);
+        continue;
+      }
+      memcpy(input + *len, piece, strlen(piece));
+      *len += strlen(piece);
+    }
+    if (defect == 2)
+      input[(*len)++] = '\0';
+    if (defect == 3)
+      input[(*len)++] = '\r';
+    if (next_random(seed) % 2 == 0)
+      input[(*len)++] = '\r';
+    input[(*len)++] = '\n';
+  }
+}
+
+/* Random replies fed in random chunks: every completed reply keeps the
+ * documented invariants, and the parser never reads or writes out of
+ * bounds (checked under ASan). */
+static void test_parse_random_input(void **state)
+{
+  uint64_t seed = 42;
+  char input[4096];
+  unsigned completed = 0, multi_line = 0, errors = 0;
+
+  (void)state;
+  for (int round = 0; round < 5000; round++) {
+    struct lc_reply_parser parser;
+    size_t len = 0, pos = 0;
+
+    for (int n = 0; n < 4; n++)
+      random_reply(&seed, input, &len);
+    lc_reply_parser_init(&parser);
+    while (pos < len) {
+      size_t n = 1 + next_random(&seed) % 64, used = 0;
+      struct lc_reply reply;
+      bool complete = false;
+
+      if (n > len - pos)
+        n = len - pos;
+      if (lc_reply_parse(&parser, input + pos, n, &used, &reply, &complete) !=
+          LC_OK) {
+        errors++;
+        break;
+      }
+      assert_true(used <= n);
+      assert_true(complete || used == n);
+      if (complete) {
+        check_invariants(&reply);
+        completed++;
+        multi_line += reply.lines > 1;
+      }
+      pos += used;
+    }
+  }
+  /* The input mix must reach the interesting paths, not only errors. */
+  print_message("# %u replies completed, %u of them multi-line, %u errors\n",
+                completed, multi_line, errors);
+  assert_true(completed > 5000);
+  assert_true(multi_line > 3000);
+  assert_true(errors > 500);
+}
+
 static void test_format_code(void **state)
 {
   struct lc_reply reply = {.code = 550, .enhanced = "5.1.1"};
@@ -473,6 +617,7 @@ int main(void)
       cmocka_unit_test(test_parse_megabyte_line),
       cmocka_unit_test(test_parse_line_count),
       cmocka_unit_test(test_parse_text_truncation),
+      cmocka_unit_test(test_parse_random_input),
       cmocka_unit_test(test_format_code),
   };
   size_t fixed_count = sizeof(fixed) / sizeof(fixed[0]);
