@@ -1,10 +1,10 @@
 /* HTTPS client: libcurl multi-socket glue for libuv.
  *
- * libcurl tells which sockets to watch through the socket callback
- * (http_socket_cb) and when to call it back through the timer callback
- * (http_timer_cb). Each watched socket gets one uv_poll_t, created on the
- * first watch request and closed on CURL_POLL_REMOVE, before libcurl
- * closes the descriptor. Events from libuv go back to libcurl through
+ * libcurl names the sockets to watch through the socket callback
+ * (http_socket_cb) and the time of its next timeout through the timer
+ * callback (http_timer_cb). Each watched socket gets one uv_poll_t, created on
+ * the first watch request and closed on CURL_POLL_REMOVE, before libcurl closes
+ * the descriptor. Events from libuv go back to libcurl through
  * curl_multi_socket_action(), and finished transfers are collected after
  * each call with curl_multi_info_read().
  *

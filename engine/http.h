@@ -33,12 +33,12 @@
 
 #include "engine/status.h"
 
-/* Default cap of a response body: the identity answers are a few hundred
+/* Default cap of a response body: identity responses are a few hundred
  * bytes. */
 #define LC_HTTP_BODY_DEFAULT (64 * 1024)
 /* Upper bound of lc_http_options.body_max. */
 #define LC_HTTP_BODY_LIMIT (16 * 1024 * 1024)
-/* Longest error text of a response, NUL included. */
+/* Maximum size of the error text of a response, NUL included. */
 #define LC_HTTP_ERROR_MAX 128
 
 struct lc_http;

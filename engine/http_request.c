@@ -5,7 +5,7 @@
  * stops the transfer at the first byte over the limit, and
  * CURLOPT_MAXFILESIZE stops it before the body when Content-Length already
  * announces more. No Accept-Encoding is sent, so what arrives is what is
- * stored and no compressed answer can expand past the limit.
+ * stored and no compressed response can expand past the limit.
  *
  * libcurl's result code is translated here, once, into an lc_status and a
  * short error text for the caller.
@@ -266,7 +266,7 @@ enum lc_status lc_http_request_start(struct lc_http *http, const char *url,
 /* Text for a rejected server certificate. A chain failure has its X.509
  * verify code. libcurl 7.88 checks the host name itself after the chain
  * passed and reports a mismatch with verify code 1 (unspecified) and an
- * error text naming the host, so that case is told apart by the text. */
+ * error text naming the host, so that case is recognised by the text. */
 static void http_cert_error(const struct lc_http_request *req, char *text,
                             size_t size)
 {

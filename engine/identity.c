@@ -38,24 +38,24 @@ void lc_identity_options_init(struct lc_identity_options *opts)
 static enum lc_status id_check_options(const struct lc_identity_options *o,
                                        char *err, size_t size)
 {
-  const char *what = NULL;
+  const char *problem = NULL;
 
   if (o->base_url == NULL || strncmp(o->base_url, "https://", 8) != 0 ||
       o->base_url[8] == '\0')
-    what = "base URL: use an https:// URL";
+    problem = "base URL: use an https:// URL";
   else if (!(o->rate >= 0.01 && o->rate <= 10000))
-    what = "rate: use 0.01..10000 requests per second";
+    problem = "rate: use 0.01..10000 requests per second";
   else if (o->max_inflight < 1 || o->max_inflight > 256)
-    what = "max in flight: use 1..256";
+    problem = "max in flight: use 1..256";
   else if (o->timeout_ms < 1 || o->timeout_ms > 600000)
-    what = "timeout: use 1..600000 ms";
+    problem = "timeout: use 1..600000 ms";
   else if (o->max_retries > 100)
-    what = "max retries: use 0..100";
+    problem = "max retries: use 0..100";
   else if (o->retry_delay_ms > 3600000)
-    what = "retry delay: use 0..3600000 ms";
-  if (what == NULL)
+    problem = "retry delay: use 0..3600000 ms";
+  if (problem == NULL)
     return LC_OK;
-  snprintf(err, size, "invalid identity option %s", what);
+  snprintf(err, size, "invalid identity option %s", problem);
   return LC_ERR_INVALID;
 }
 
@@ -137,7 +137,7 @@ void lc_identity_lookup_set_state(struct lc_identity_lookup *lookup,
 }
 
 /* Copy the lower-cased domain of ADDRESS into BUF. Returns false when
- * ADDRESS is not "local@domain" of printable characters. */
+ * ADDRESS is not "local@domain" of printable characters in UTF-8. */
 static bool id_split_address(const char *address, char *buf, size_t size)
 {
   size_t len = strlen(address);
@@ -150,6 +150,8 @@ static bool id_split_address(const char *address, char *buf, size_t size)
     if ((unsigned char)*p <= ' ' || *p == 0x7f)
       return false;
   }
+  if (!lc_identity_utf8_valid(address))
+    return false;
   for (const char *p = at + 1; *p != '\0'; p++)
     *buf++ = (char)tolower((unsigned char)*p);
   *buf = '\0';

@@ -1,6 +1,6 @@
 /* Identity evidence from Microsoft Entra ID, over HTTPS on the libuv loop.
  *
- * lc_identity_lookup() asks whether an address is an account of an Entra
+ * lc_identity_lookup() checks whether an address is an account of an Entra
  * ID tenant. Each domain is examined once (single-flight, cached for the
  * life of the client):
  *
@@ -41,9 +41,9 @@
 #define LC_IDENTITY_BASE_URL "https://login.microsoftonline.com"
 /* Characters of the canary's random local part. */
 #define LC_IDENTITY_CANARY_LEN 24
-/* Longest detail text, NUL included. */
+/* Maximum size of a detail text, NUL included. */
 #define LC_IDENTITY_DETAIL_MAX 192
-/* Longest address accepted (RFC 5321 path limit, 254, rounded up for
+/* Maximum length of an address (RFC 5321 path limit, 254, rounded up for
  * addresses with a quoted local part). */
 #define LC_IDENTITY_ADDRESS_MAX 320
 

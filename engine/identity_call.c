@@ -265,7 +265,9 @@ static bool id_read_response(const struct lc_identity_call *call,
 }
 
 /* Schedule a resend of throttled CALL, or fail it when it used up its
- * resends. */
+ * resends.
+ * NOTE: a Retry-After header on a 429 is not read; every resend waits
+ * retry_delay_ms. */
 static void id_call_throttled(struct lc_identity_call *call)
 {
   struct lc_identity_client *c = call->client;

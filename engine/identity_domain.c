@@ -87,7 +87,7 @@ static struct lc_identity_domain *id_domain_new(struct lc_identity_client *c,
 }
 
 /* Return the domain NAME (lower case), creating it in state REALM when it
- * is new; *CREATED tells which. NULL when memory ran out. */
+ * is new, and set *CREATED when it was. NULL when memory ran out. */
 struct lc_identity_domain *lc_identity_domain_get(struct lc_identity_client *c,
                                                   const char *name,
                                                   bool *created)

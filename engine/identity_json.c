@@ -1,4 +1,4 @@
-/* Entra ID answers: JSON parsing with jansson, request encoding, and the
+/* Entra ID responses: JSON parsing with jansson, request encoding, and the
  * naming of federated identity providers. See engine/identity_json.h for
  * the fields and their meaning.
  */
@@ -249,6 +249,14 @@ enum lc_status lc_identity_url_encode(const char *in, char *buf, size_t size)
     return LC_ERR_LIMIT;
   buf[n] = '\0';
   return LC_OK;
+}
+
+bool lc_identity_utf8_valid(const char *text)
+{
+  json_t *string = json_string(text);
+
+  json_decref(string);
+  return string != NULL;
 }
 
 char *lc_identity_credential_body(const char *address)

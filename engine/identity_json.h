@@ -1,4 +1,4 @@
-/* Parsers and encoders for the two Microsoft Entra ID answers that the
+/* Parsers and encoders for the two Microsoft Entra ID responses that the
  * identity check reads, kept apart from the network code so that they can
  * be tested and fuzzed on bytes alone.
  *
@@ -18,11 +18,12 @@
 #ifndef LC_IDENTITY_JSON_H
 #define LC_IDENTITY_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "engine/status.h"
 
-/* Longest identity provider name kept, NUL included. */
+/* Maximum size of an identity provider name, NUL included. */
 #define LC_IDENTITY_IDP_MAX 64
 
 enum lc_identity_namespace {
@@ -79,8 +80,12 @@ void lc_identity_idp_name(const char *auth_url, char *buf, size_t size);
 
 /* Percent-encode IN for a URL query value: every byte but A-Z a-z 0-9
  * and "-._~" becomes %XX. Returns LC_ERR_LIMIT when the result and its
- * NUL do not fit in SIZE bytes (BUF then holds ""). */
+ * NUL do not fit in SIZE bytes (BUF then contains ""). */
 enum lc_status lc_identity_url_encode(const char *in, char *buf, size_t size);
+
+/* Report whether TEXT is valid UTF-8, which every string in a JSON
+ * request body must be. */
+bool lc_identity_utf8_valid(const char *text);
 
 /* Return the account-check request body {"Username":ADDRESS} as a new
  * string the caller frees, or NULL when ADDRESS is not valid UTF-8 or

@@ -337,8 +337,9 @@ static void sched_complete_no_host(struct lc_sched *s, struct lc_probe *p)
   lc_sched_complete(s, p, &res);
 }
 
-/* Queue P in the key of its current host, skipping hosts without
- * addresses and hosts marked dead. */
+/* Queue P in the key of its current host. Hosts without addresses are
+ * skipped, and so are hosts that recently failed to connect when the route
+ * has a later host, or when they failed max_attempts times. */
 static void sched_place(struct lc_sched *s, struct lc_probe *p)
 {
   const struct lc_sched_route *r = p->route;
@@ -347,6 +348,7 @@ static void sched_place(struct lc_sched *s, struct lc_probe *p)
   for (; p->sched.host < r->nhosts; p->sched.host++) {
     const struct lc_sched_host *h = &r->hosts[p->sched.host];
     struct sched_key *key;
+    unsigned failures;
 
     if (h->naddrs == 0 || h->addrs == NULL)
       continue;
@@ -354,10 +356,13 @@ static void sched_place(struct lc_sched *s, struct lc_probe *p)
     if (key == NULL)
       break;
     p->sched.host_hash = lc_sched_hash(h->name);
-    if (lc_sched_key_host_dead(key, p->sched.host_hash, now)) {
+    failures = lc_sched_key_host_failures(key, p->sched.host_hash, now);
+    if (failures > 0 && lc_sched_route_has_next(r, p->sched.host)) {
       s->stats.host_moves++;
       continue;
     }
+    if (failures >= s->opts.max_attempts)
+      continue;
     if (lc_sched_key_push(key, p, p->first) != LC_OK)
       break;
     lc_sched_key_ready(key);

@@ -1,10 +1,10 @@
 /* Per-MX scheduler: runs SMTP probe sessions within politeness limits.
  *
  * The domain logic submits one probe per recipient, each with the MX route
- * of its domain. The scheduler queues probes per MX key (the route's group
- * when set, such as "google", else the name of the MX host in use), starts
- * sessions (engine/smtp.h) that ask up to rcpt_per_session recipients
- * each, and reports one final result per probe.
+ * of its domain. The scheduler queues probes per MX key: the route's group
+ * when set, such as "google", else the name of the MX host in use. It
+ * starts sessions (engine/smtp.h) that ask up to rcpt_per_session
+ * recipients each, and reports one final result per probe.
  *
  * Inside a key, sessions take one probe per domain in turn, so a domain
  * with thousands of addresses cannot starve small domains on the same MX,
@@ -25,7 +25,7 @@
  *
  * Retries (a limit or a transient failure never becomes a mailbox
  * verdict):
- *   - GREYLISTED or TEMPORARY answers: asked again greylist_retry_ms later
+ *   - GREYLISTED or TEMPORARY replies: asked again greylist_retry_ms later
  *     while the retry starts within greylist_max_wait_ms of the first
  *     deferral; then that class is final. The retry timer runs up to 1/16
  *     of greylist_retry_ms (at most 1 s) late, so that deferrals made a
@@ -34,18 +34,21 @@
  *     (backoff_ms, doubled per consecutive backoff up to backoff_max_ms)
  *     and its connection budget halves, then grows by one per backoff_ms.
  *     The recipients not asked go back to the head of their queue.
- *   - 452 4.5.3 after K answers: the key's RCPTs per session drop to K and
+ *   - 452 4.5.3 after K replies: the key's RCPTs per session drop to K and
  *     the rest are asked in a new session.
- *   - TIMEOUT and DROPPED answers, and recipients not asked because the
+ *   - TIMEOUT and DROPPED results, and recipients not asked because the
  *     server dropped the connection or TLS failed: asked again in a new
  *     session; TLS failures with plain_retry switch the key to plain text.
- *   - no address of the host accepted a connection: the host is marked
- *     dead for dead_host_ms and every probe using it moves to the next MX
- *     host of its route; with no host left the answer is
+ *   - no address of the host accepted a connection: the failure is kept
+ *     for dead_host_ms, and every probe using the host whose route has a
+ *     later MX host moves there at once (a dead primary MX is common).
+ *     Probes at their last host stay while the key backs off, until the
+ *     host failed in max_attempts sessions (sessions started before the
+ *     last counted failure count as the same failure). Then they end with
  *     LC_RCPT_CONNECTION_FAILED.
  * A probe counts one attempt for each session that timed out or dropped
  * its RCPT, and for each session that ended for a rate limit, drop or TLS
- * failure without answering any recipient. After max_attempts attempts the
+ * failure without a reply to any recipient. After max_attempts attempts the
  * last class is final (LC_RCPT_RATE_LIMITED, LC_RCPT_TIMEOUT,
  * LC_RCPT_DROPPED, LC_RCPT_TLS_FAILED).
  *
@@ -87,8 +90,9 @@ struct lc_sched_options {
   unsigned max_attempts;         /* 4 */
   unsigned backoff_ms;           /* first backoff, 30000 */
   unsigned backoff_max_ms;       /* maximum backoff, 600000 (10 min) */
-  unsigned dead_host_ms;         /* how long a host that accepted no
-                                    connection is skipped, 300000 */
+  unsigned dead_host_ms;         /* how long connection failures of a
+                                    host and the limits learned from a
+                                    server are kept, 300000 */
 };
 
 /* One MX host and its addresses, in the order to try them (at most

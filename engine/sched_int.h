@@ -16,9 +16,9 @@
 #include "engine/bucket.h"
 #include "engine/sched.h"
 
-/* Hosts remembered as dead per key. A group key rarely has more dead hosts
- * at once. When it does, the mark that expires first is dropped, which
- * costs one more failed session at most. */
+/* Hosts with failed connections remembered per key. A group key rarely has
+ * more failing hosts at once. When it does, the mark that expires first is
+ * dropped, which costs one more failed session at most. */
 #define SCHED_DEAD_MAX 4
 
 /* Location of a probe. Changed only by lc_sched_probe_set_state(). */
@@ -61,9 +61,13 @@ struct sched_domain {
   char name[]; /* copied, NUL-terminated */
 };
 
+/* A host where no address accepted a connection. */
 struct sched_dead {
   uint64_t host_hash;
-  uint64_t until_ms; /* 0: slot free */
+  uint64_t until_ms;  /* mark expires; 0: slot free */
+  uint64_t failed_ms; /* last counted failure */
+  unsigned failures;  /* sessions that failed to connect, counted once
+                         per failure event */
 };
 
 /* One MX key: a host name, or a provider group sharing one budget. */
@@ -103,7 +107,10 @@ struct sched_session {
   size_t count;                 /* recipients given so far */
   size_t cap;                   /* recipients it may take */
   size_t answered;              /* recipients the server replied to */
+  uint64_t started_ms;          /* uv_now() when it was started */
   bool full;                    /* takes no more recipients */
+  bool connect_failed;          /* its host failure was handled */
+  unsigned host_failures;       /* failures of its host, once handled */
   bool rate_limited;            /* a RCPT got a rate-limit class */
   struct lc_probe *probes[];    /* by recipient index; NULL once final
                                    or handed back */
@@ -147,6 +154,7 @@ void lc_sched_complete_class(struct lc_sched *sched, struct lc_probe *probe,
 void lc_sched_defer(struct lc_sched *sched, struct lc_probe *probe,
                     const struct lc_smtp_result *result);
 void lc_sched_move_host(struct lc_sched *sched, struct lc_probe *probe);
+bool lc_sched_route_has_next(const struct lc_sched_route *route, size_t host);
 void lc_sched_list_push(struct sched_list *list, struct lc_probe *probe);
 void lc_sched_list_push_front(struct sched_list *list, struct lc_probe *probe);
 struct lc_probe *lc_sched_list_pop(struct sched_list *list);
@@ -158,11 +166,12 @@ enum lc_status lc_sched_key_push(struct sched_key *key, struct lc_probe *probe,
 struct lc_probe *lc_sched_key_peek(struct sched_key *key);
 size_t lc_sched_key_take(struct sched_key *key, uint64_t host_hash,
                          struct lc_probe **out, size_t max);
-bool lc_sched_key_host_dead(struct sched_key *key, uint64_t host_hash,
-                            uint64_t now_ms);
-void lc_sched_key_mark_dead(struct sched_key *key, uint64_t host_hash,
-                            uint64_t now_ms);
-void lc_sched_key_evict_host(struct sched_key *key, uint64_t host_hash);
+unsigned lc_sched_key_host_failures(struct sched_key *key, uint64_t host_hash,
+                                    uint64_t now_ms);
+unsigned lc_sched_key_mark_dead(struct sched_key *key, uint64_t host_hash,
+                                uint64_t now_ms, uint64_t started_ms);
+void lc_sched_key_evict_host(struct sched_key *key, uint64_t host_hash,
+                             bool all);
 void lc_sched_key_drain(struct sched_key *key, struct sched_list *out);
 unsigned lc_sched_key_budget(struct sched_key *key, uint64_t now_ms);
 void lc_sched_key_back_off(struct sched_key *key, uint64_t now_ms);

@@ -5,11 +5,11 @@
  * budget, backoff and dead-host marks. Keys and domain queues are found
  * through two intrusive hash maps of the scheduler.
  *
- * A key without probes or sessions is not freed at once: it stays until
+ * A key without probes or sessions is not freed at once. It stays until
  * its buckets are full, its backoff is over and its marks have expired,
- * because a fresh key would forget them and allow a burst the server just
- * refused. Its timer is unreferenced meanwhile, so an idle key never keeps
- * the loop running.
+ * because a new key would start with full buckets and no backoff, and
+ * allow a burst that the server just rejected. Its timer is unreferenced
+ * meanwhile, so an idle key never keeps the loop running.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -271,9 +271,11 @@ void lc_sched_key_drain(struct sched_key *key, struct sched_list *out)
   key->queued = 0;
 }
 
-/* Send every queued probe of KEY that uses the host HOST_HASH on to its
- * next MX host. */
-void lc_sched_key_evict_host(struct sched_key *key, uint64_t host_hash)
+/* Send the queued probes of KEY that use the host HOST_HASH on to their
+ * next MX host: those that have one, or ALL of them (which completes the
+ * ones at their last host). */
+void lc_sched_key_evict_host(struct sched_key *key, uint64_t host_hash,
+                             bool all)
 {
   struct sched_list moved = {0};
   struct sched_domain *d = key->cursor;
@@ -284,8 +286,12 @@ void lc_sched_key_evict_host(struct sched_key *key, uint64_t host_hash)
     struct sched_domain *next = d->ring_next;
     struct sched_list keep = {0};
 
-    while ((p = lc_sched_list_pop(&d->probes)) != NULL)
-      lc_sched_list_push(p->sched.host_hash == host_hash ? &moved : &keep, p);
+    while ((p = lc_sched_list_pop(&d->probes)) != NULL) {
+      bool move = p->sched.host_hash == host_hash &&
+                  (all || lc_sched_route_has_next(p->route, p->sched.host));
+
+      lc_sched_list_push(move ? &moved : &keep, p);
+    }
     d->probes = keep;
     if (keep.count == 0)
       domain_free(key, d);
@@ -296,34 +302,49 @@ void lc_sched_key_evict_host(struct sched_key *key, uint64_t host_hash)
     lc_sched_move_host(key->sched, p);
 }
 
-bool lc_sched_key_host_dead(struct sched_key *key, uint64_t host_hash,
-                            uint64_t now)
+static struct sched_dead *key_dead_find(struct sched_key *key,
+                                        uint64_t host_hash, uint64_t now)
 {
   for (size_t i = 0; i < SCHED_DEAD_MAX; i++)
     if (key->dead[i].until_ms > now && key->dead[i].host_hash == host_hash)
-      return true;
-  return false;
+      return &key->dead[i];
+  return NULL;
 }
 
-/* Remember that HOST_HASH accepted no connection, replacing its own mark,
- * a free slot or else the mark that expires first. */
-void lc_sched_key_mark_dead(struct sched_key *key, uint64_t host_hash,
-                            uint64_t now)
+/* Return the counted connection failures of HOST_HASH, 0 when it has no
+ * mark or the mark expired. */
+unsigned lc_sched_key_host_failures(struct sched_key *key, uint64_t host_hash,
+                                    uint64_t now)
 {
-  struct sched_dead *slot = &key->dead[0];
+  struct sched_dead *d = key_dead_find(key, host_hash, now);
 
-  for (size_t i = 0; i < SCHED_DEAD_MAX; i++) {
-    struct sched_dead *d = &key->dead[i];
+  return d != NULL ? d->failures : 0;
+}
 
-    if (d->host_hash == host_hash || d->until_ms <= now) {
-      slot = d;
-      break;
-    }
-    if (d->until_ms < slot->until_ms)
-      slot = d;
+/* Record that a session started at STARTED_MS could not connect to
+ * HOST_HASH, and return the failures counted so far. Sessions started
+ * before the last counted failure report the same outage, so they do not
+ * count again. A new mark takes a free slot or else the one that expires
+ * first. */
+unsigned lc_sched_key_mark_dead(struct sched_key *key, uint64_t host_hash,
+                                uint64_t now, uint64_t started_ms)
+{
+  struct sched_dead *d = key_dead_find(key, host_hash, now);
+
+  if (d == NULL) {
+    d = &key->dead[0];
+    for (size_t i = 1; i < SCHED_DEAD_MAX; i++)
+      if (key->dead[i].until_ms < d->until_ms)
+        d = &key->dead[i];
+    memset(d, 0, sizeof(*d));
+    d->host_hash = host_hash;
+  } else if (started_ms <= d->failed_ms) {
+    return d->failures;
   }
-  slot->host_hash = host_hash;
-  slot->until_ms = now + key->sched->opts.dead_host_ms;
+  d->failures++;
+  d->failed_ms = now;
+  d->until_ms = now + key->sched->opts.dead_host_ms;
+  return d->failures;
 }
 
 /* Return the connections KEY may have open at NOW: the budget halved by

@@ -176,6 +176,15 @@ void lc_sched_move_host(struct lc_sched *s, struct lc_probe *p)
   lc_sched_kick(s);
 }
 
+/* Report whether ROUTE has a host with addresses after index HOST. */
+bool lc_sched_route_has_next(const struct lc_sched_route *route, size_t host)
+{
+  for (size_t i = host + 1; i < route->nhosts; i++)
+    if (route->hosts[i].naddrs > 0 && route->hosts[i].addrs != NULL)
+      return true;
+  return false;
+}
+
 void lc_sched_list_push(struct sched_list *list, struct lc_probe *p)
 {
   p->sched.next = NULL;

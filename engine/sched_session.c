@@ -147,6 +147,7 @@ static void session_start(struct sched_key *key, uint64_t now)
   ss->key = key;
   ss->host_hash = host_hash;
   ss->cap = cap;
+  ss->started_ms = now;
   lc_bucket_take(&key->connects, 1, now);
   lc_bucket_take(&key->rcpts, (double)n, now);
   session_link(key, ss);
@@ -220,30 +221,41 @@ static void session_retry(struct sched_session *ss, size_t index,
   ss->probes[index] = p;
 }
 
-/* No address of the session's host took a connection: mark the host dead
- * in the key, move the queued probes that use it, then move P. */
-static void session_connect_failed(struct sched_session *ss, struct lc_probe *p,
+/* No address of the session's host took a connection. Probes with a later
+ * MX host move on at once, because a dead primary MX is common (nolisting).
+ * Probes at their last host stay while the key backs off, and fail only
+ * after max_attempts failures of that host. */
+static void session_connect_failed(struct sched_session *ss, size_t index,
+                                   struct lc_probe *p,
                                    const struct lc_smtp_result *res)
 {
   struct sched_key *key = ss->key;
   struct lc_sched *s = key->sched;
   uint64_t now = uv_now(s->loop);
 
-  /* NOTE: one failed session marks the host dead for dead_host_ms, also
-   * when its connects timed out only because this machine was overloaded;
-   * the probes then use the next MX host, which may accept every RCPT. */
-  if (!lc_sched_key_host_dead(key, ss->host_hash, now)) {
-    lc_info("sched %s: MX host %s accepted no connection, trying the next "
-            "MX host for %zu queued recipients",
-            key->name, res->mx != NULL ? res->mx : "?", key->queued);
-    lc_sched_key_mark_dead(key, ss->host_hash, now);
-    if (!s->closing)
-      lc_sched_key_evict_host(key, ss->host_hash);
+  /* NOTE: connects that timed out only because this machine was
+   * overloaded count as failures of the host all the same. */
+  if (!ss->connect_failed && !s->closing) {
+    ss->connect_failed = true;
+    ss->host_failures =
+        lc_sched_key_mark_dead(key, ss->host_hash, now, ss->started_ms);
+    lc_info("sched %s: MX host %s accepted no connection (failure %u of "
+            "%u)",
+            key->name, res->mx != NULL ? res->mx : "?", ss->host_failures,
+            s->opts.max_attempts);
+    lc_sched_key_evict_host(key, ss->host_hash,
+                            ss->host_failures >= s->opts.max_attempts);
+    if (ss->host_failures < s->opts.max_attempts)
+      lc_sched_key_back_off(key, now);
   }
-  if (p->sched.host + 1 >= p->route->nhosts)
-    lc_sched_complete(s, p, res);
-  else
+  if (lc_sched_route_has_next(p->route, p->sched.host))
     lc_sched_move_host(s, p);
+  else if (s->closing || ss->host_failures >= s->opts.max_attempts)
+    lc_sched_complete(s, p, res);
+  else {
+    p->sched.retry = true;
+    ss->probes[index] = p;
+  }
 }
 
 static void session_rcpt_cb(struct lc_smtp_session *smtp, void *user,
@@ -277,7 +289,7 @@ static void session_rcpt_cb(struct lc_smtp_session *smtp, void *user,
     session_retry(ss, index, p, res);
     break;
   case LC_RCPT_CONNECTION_FAILED:
-    session_connect_failed(ss, p, res);
+    session_connect_failed(ss, index, p, res);
     break;
   default:
     lc_sched_complete(s, p, res);

@@ -5,7 +5,7 @@
  * The server speaks TLS through OpenSSL memory BIOs and HTTP/1.1 with
  * keep-alive. Its certificates come from a throwaway CA made with the
  * OpenSSL API at start-up: a good one for 127.0.0.1 and localhost, an
- * expired one, and one for another name. It answers the realm and
+ * expired one, and one for another name. It serves the realm and
  * account-check endpoints from the tenant and user tables below, and
  * counts every request per domain and per account, so the tests assert
  * exact results and exact request counts.
@@ -580,7 +580,8 @@ static void srv_credential(struct srv_conn *conn, const char *body, size_t len)
   json_decref(root);
 }
 
-/* Handle one complete request; HEAD holds the request line and headers. */
+/* Handle one complete request. HEAD contains the request line and the
+ * headers. */
 static void srv_request(struct srv_conn *conn, const char *head,
                         const char *body, size_t body_len)
 {
@@ -1339,6 +1340,9 @@ static void test_invalid_arguments(void **state)
                    LC_ERR_INVALID);
   assert_int_equal(lc_identity_lookup(fx.client, "a b@c.test", record_cb, NULL),
                    LC_ERR_INVALID);
+  assert_int_equal(
+      lc_identity_lookup(fx.client, "\xff@c.test", record_cb, NULL),
+      LC_ERR_INVALID);
   assert_int_equal(stats().lookups, 0);
 }
 

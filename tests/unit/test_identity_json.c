@@ -287,6 +287,17 @@ static void test_url_encode_limit(void **state)
   assert_string_equal(buf, "ab%40");
 }
 
+static void test_utf8_valid(void **state)
+{
+  (void)state;
+  assert_true(lc_identity_utf8_valid("alice@corp.test"));
+  assert_true(lc_identity_utf8_valid("j\xc3\xb6rg@corp.test"));
+  assert_true(lc_identity_utf8_valid(""));
+  assert_false(lc_identity_utf8_valid("\xff@corp.test"));
+  assert_false(lc_identity_utf8_valid("\xc3@corp.test"));     /* cut short */
+  assert_false(lc_identity_utf8_valid("\xc0\xaf@corp.test")); /* overlong */
+}
+
 static void test_credential_body(void **state)
 {
   char *body;
@@ -318,6 +329,7 @@ int main(void)
       cmocka_unit_test(test_idp_name_long_host),
       cmocka_unit_test(test_url_encode),
       cmocka_unit_test(test_url_encode_limit),
+      cmocka_unit_test(test_utf8_valid),
       cmocka_unit_test(test_credential_body),
   };
 

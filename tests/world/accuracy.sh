@@ -53,11 +53,14 @@ python3 - "$w/stats.json" >"$w/politeness.txt" <<'PY'
 import json, sys
 stats = json.load(open(sys.argv[1]))
 print("data", stats["smtp"]["data"])
-print("peak", max(mx["peak_concurrent"] for mx in stats["mx"]))
+busiest = max(stats["mx"], key=lambda mx: mx["peak_concurrent"])
+print("peak", busiest["peak_concurrent"])
+print("busiest", busiest["name"], busiest["profile"])
 print("rcpts", stats["smtp"]["rcpts"])
 PY
 tap_eq "no DATA command sent" "data 0" "$(grep '^data' "$w/politeness.txt")"
 peak=$(sed -n 's/^peak //p' "$w/politeness.txt")
+sed -n 's/^busiest/# busiest MX:/p' "$w/politeness.txt"
 tap_check "per-MX connections within limit ($peak <= 8)" [ "$peak" -le 8 ]
 
 tap_done
