@@ -112,3 +112,36 @@ install: build/listclean
 
 clean:
 	rm -rf build
+
+# Fuzz targets: tests/fuzz/fuzz_NAME.c becomes build/fuzz/fuzz_NAME, a
+# libFuzzer program linked with every engine/ and io/ source compiled with
+# the fuzzer and sanitizer flags into build/fuzz/obj. `make fuzz
+# FUZZ_SECONDS=N` builds them and runs each for N seconds on its corpus
+# (scripts/fuzz.sh).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_LIB_OBJ := $(call objs,build/fuzz/obj,$(LIB_SRC)) \
+                build/fuzz/obj/gen/data.o
+
+build/fuzz/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) -O1 $(FUZZ_SAN) \
+	  -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/obj/gen/data.o: build/gen/data.c engine/data.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) -O1 $(FUZZ_SAN) \
+	  -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@sh scripts/fuzz.sh $(FUZZ_SECONDS)
