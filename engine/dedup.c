@@ -2,11 +2,13 @@
 #include "engine/dedup.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #define DEDUP_SLOTS 8 /* fingerprints per bucket: one 32-byte line */
 
 struct lc_dedup {
   uint32_t *slots; /* nbuckets * DEDUP_SLOTS; 0 marks an empty slot */
+  size_t bytes;
   uint64_t mask;   /* nbuckets - 1 */
   uint64_t count;
   bool full;
@@ -41,13 +43,17 @@ struct lc_dedup *lc_dedup_new(size_t memory)
     return NULL;
   while (nbuckets * 2 * DEDUP_SLOTS * sizeof(uint32_t) <= memory)
     nbuckets *= 2;
-  /* calloc leaves untouched pages unmapped, so a large bound costs only
-   * what is used. */
-  set->slots = calloc(nbuckets * DEDUP_SLOTS, sizeof(uint32_t));
-  if (set->slots == NULL) {
+  /* Anonymous memory stays unmapped until touched, so a large bound costs
+   * only what is used. Huge pages, where the kernel grants them, save a
+   * TLB miss on most lookups of a table this size. */
+  set->bytes = nbuckets * DEDUP_SLOTS * sizeof(uint32_t);
+  set->slots = mmap(NULL, set->bytes, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (set->slots == MAP_FAILED) {
     free(set);
     return NULL;
   }
+  madvise(set->slots, set->bytes, MADV_HUGEPAGE);
   set->mask = nbuckets - 1;
   return set;
 }
@@ -119,6 +125,6 @@ void lc_dedup_free(struct lc_dedup *set)
 {
   if (set == NULL)
     return;
-  free(set->slots);
+  munmap(set->slots, set->bytes);
   free(set);
 }

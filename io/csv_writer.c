@@ -6,6 +6,7 @@
 
 struct lc_csv_writer {
   struct lc_output *out;
+  bool special[256]; /* bytes that force quoting: delimiter, quote, CR, LF */
   char delimiter;
   bool crlf;
   bool row_started;
@@ -37,6 +38,8 @@ enum lc_status lc_csv_writer_new(struct lc_output *out, char delimiter,
     return LC_ERR_NOMEM;
   w->out = out;
   w->delimiter = delimiter;
+  w->special[(unsigned char)delimiter] = true;
+  w->special['"'] = w->special['\r'] = w->special['\n'] = true;
   w->crlf = crlf;
   *result = w;
   return LC_OK;
@@ -45,11 +48,11 @@ enum lc_status lc_csv_writer_new(struct lc_output *out, char delimiter,
 static bool writer_needs_quotes(const struct lc_csv_writer *w,
                                 const char *bytes, size_t len)
 {
-  for (size_t i = 0; i < len; i++) {
-    char c = bytes[i];
-    if (c == w->delimiter || c == '"' || c == '\r' || c == '\n')
+  const unsigned char *p = (const unsigned char *)bytes;
+
+  for (size_t i = 0; i < len; i++)
+    if (w->special[p[i]])
       return true;
-  }
   return false;
 }
 
@@ -80,13 +83,21 @@ enum lc_status lc_csv_writer_field(struct lc_csv_writer *w, const char *bytes,
   return LC_OK;
 }
 
+/* Whether a cell starting with C would run as a formula in a
+ * spreadsheet. */
+static bool writer_formula_start(char c)
+{
+  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' ||
+         c == '\r';
+}
+
 void lc_csv_sanitize_cell(const char *text, char *buf, size_t size)
 {
   size_t n = 0;
 
   if (size == 0)
     return;
-  if (strchr("=+-@\t\r", text[0]) != NULL && text[0] != '\0' && size > 1)
+  if (writer_formula_start(text[0]) && size > 1)
     buf[n++] = '\'';
   for (size_t i = 0; text[i] != '\0' && n + 1 < size; i++) {
     unsigned char c = (unsigned char)text[i];
@@ -101,7 +112,7 @@ enum lc_status lc_csv_writer_cell(struct lc_csv_writer *w, const char *text)
   size_t len = strlen(text);
 
   /* Plain values (the common case) need no sanitised copy. */
-  bool plain = len < sizeof(cell) && strchr("=+-@\t\r", text[0]) == NULL;
+  bool plain = len < sizeof(cell) && !writer_formula_start(text[0]);
   for (size_t i = 0; plain && i < len; i++)
     plain = (unsigned char)text[i] >= 0x20 && text[i] != 0x7f;
   if (plain || text[0] == '\0')
