@@ -141,10 +141,8 @@ static void net_finalize(struct net_addr *addr)
 
 void lc_net_finish_without_smtp(struct net_addr *addr)
 {
+  /* The resolver already logged a failed lookup, once per domain. */
   addr->obs.rcpt = LC_RCPT_NOT_PROBED;
-  if (addr->domain->dns == LC_DNS_ERROR)
-    lc_log_warn_counted("dns error", "DNS lookup of %s failed: %s",
-                        addr->domain->name, addr->domain->dns_error);
   net_finalize(addr);
 }
 
