@@ -175,6 +175,9 @@ void lc_sched_key_evict_host(struct sched_key *key, uint64_t host_hash,
 void lc_sched_key_drain(struct sched_key *key, struct sched_list *out);
 unsigned lc_sched_key_budget(struct sched_key *key, uint64_t now_ms);
 void lc_sched_key_back_off(struct sched_key *key, uint64_t now_ms);
+/* Pause KEY for backoff_ms after an MX host accepted no connection, without
+ * the growth and budget cut of lc_sched_key_back_off(). */
+void lc_sched_key_pause(struct sched_key *key, uint64_t now);
 void lc_sched_key_ready(struct sched_key *key);
 void lc_sched_key_wake_at(struct sched_key *key, uint64_t delay_ms);
 void lc_sched_key_settle(struct sched_key *key);

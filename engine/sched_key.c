@@ -390,6 +390,19 @@ void lc_sched_key_back_off(struct sched_key *key, uint64_t now)
            key->name, (unsigned long long)delay, key->conn_budget);
 }
 
+void lc_sched_key_pause(struct sched_key *key, uint64_t now)
+{
+  uint64_t until = now + key->sched->opts.backoff_ms;
+
+  /* A host that refuses connections says nothing about the rate the other
+   * hosts of the key accept, so the pause neither grows with repeats nor
+   * cuts the connection budget. */
+  if (until > key->backoff_until_ms)
+    key->backoff_until_ms = until;
+  lc_debug("sched %s: pausing %u ms after a failed connection", key->name,
+           key->sched->opts.backoff_ms);
+}
+
 /* Put KEY at the end of the list of keys that may start a session. */
 void lc_sched_key_ready(struct sched_key *key)
 {

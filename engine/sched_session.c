@@ -246,7 +246,7 @@ static void session_connect_failed(struct sched_session *ss, size_t index,
     lc_sched_key_evict_host(key, ss->host_hash,
                             ss->host_failures >= s->opts.max_attempts);
     if (ss->host_failures < s->opts.max_attempts)
-      lc_sched_key_back_off(key, now);
+      lc_sched_key_pause(key, now);
   }
   if (lc_sched_route_has_next(p->route, p->sched.host))
     lc_sched_move_host(s, p);
