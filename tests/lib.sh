@@ -1,6 +1,9 @@
 # Helpers for the shell tests. Source it, call tap_check / tap_cmp, then
 # tap_done. Every server a test starts is registered with tap_cleanup_pid
 # and stopped on exit, also when the test fails or is interrupted.
+# Every server the tests use is on loopback: never go through a proxy
+# from the environment.
+export no_proxy='*' NO_PROXY='*'
 tap_n=0
 tap_failed=0
 tap_pids=""
