@@ -40,7 +40,8 @@ ASAN_LIB_OBJ := $(call objs,build/asan,$(LIB_SRC)) build/asan/gen/data.o
 ASAN_CMD_OBJ := $(call objs,build/asan,$(CMD_SRC))
 ASAN_UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test demo check format asan units clean install bench fuzz
+.PHONY: all deps test demo check format asan units clean install bench fuzz \
+  fuzz-build
 
 all: build/listclean build/simworld
 
@@ -139,6 +140,31 @@ build/fuzz/obj/gen/data.o: build/gen/data.c engine/data.h
 
 build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# The same targets with clang's source-based coverage instead of the
+# sanitizers, for `sh scripts/fuzz.sh --coverage`.
+FUZZ_COV := -fprofile-instr-generate -fcoverage-mapping
+FUZZ_COV_LIB_OBJ := $(call objs,build/fuzz/cov/obj,$(LIB_SRC)) \
+                    build/fuzz/cov/obj/gen/data.o
+
+build/fuzz/cov/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) -O1 $(FUZZ_COV) \
+	  -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/cov/obj/gen/data.o: build/gen/data.c engine/data.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) -O1 $(FUZZ_COV) \
+	  -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/cov/fuzz_%: build/fuzz/cov/obj/tests/fuzz/fuzz_%.o \
+                       $(FUZZ_COV_LIB_OBJ)
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_COV) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# Keep the objects between runs: make would delete them as intermediates.
+.SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_COV_LIB_OBJ) \
+  $(patsubst tests/fuzz/%.c,build/fuzz/obj/tests/fuzz/%.o,$(FUZZ_SRC)) \
+  $(patsubst tests/fuzz/%.c,build/fuzz/cov/obj/tests/fuzz/%.o,$(FUZZ_SRC))
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -12,8 +12,15 @@ int main(int argc, char **argv)
   enum lc_options_action action;
 
   lc_job_options_init(&options);
-  if (lc_options_parse(argc, argv, &options, &action) != LC_OK)
+  options.argc = argc;
+  options.argv = argv;
+  if (lc_options_parse(argc, argv, &options, &action) != LC_OK) {
+    if (options.report_path != NULL && action == LC_ACTION_RUN)
+      return lc_job_report_failure(&options, LC_EXIT_USAGE,
+                                   "invalid command line; see the message "
+                                   "on standard error");
     return LC_EXIT_USAGE;
+  }
   if (action == LC_ACTION_HELP) {
     lc_options_print_help();
     return LC_EXIT_OK;
@@ -25,5 +32,8 @@ int main(int argc, char **argv)
   /* A server that closes its socket while we write must give an error on
    * that socket, not end the process. */
   signal(SIGPIPE, SIG_IGN);
+  /* A file size limit (ulimit -f) must make write() fail with EFBIG, an
+   * output error with a message, instead of killing the process. */
+  signal(SIGXFSZ, SIG_IGN);
   return lc_job_run(&options, NULL);
 }

@@ -52,7 +52,12 @@ enum {
   OPT_IDENTITY_URL,
   OPT_CA_FILE,
   OPT_IDENTITY_RATE,
-  OPT_BACKOFF
+  OPT_BACKOFF,
+  OPT_PROGRESS,
+  OPT_REPORT,
+  OPT_STOP_DEADLINE,
+  OPT_FINISH_ON_STOP,
+  OPT_RESUME
 };
 
 static const struct option options_long[] = {
@@ -97,6 +102,11 @@ static const struct option options_long[] = {
     {"ca-file", required_argument, NULL, OPT_CA_FILE},
     {"identity-rate", required_argument, NULL, OPT_IDENTITY_RATE},
     {"backoff", required_argument, NULL, OPT_BACKOFF},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"report", required_argument, NULL, OPT_REPORT},
+    {"stop-deadline", required_argument, NULL, OPT_STOP_DEADLINE},
+    {"finish-on-stop", no_argument, NULL, OPT_FINISH_ON_STOP},
+    {"resume", no_argument, NULL, OPT_RESUME},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -229,18 +239,43 @@ void lc_options_print_help(void)
       "                           stays open longer is treated as malformed\n"
       "                           (default 16)\n"
       "\n"
+      "Stopping and resuming:\n"
+      "      --stop-deadline SEC  after SIGINT or SIGTERM, wait this long "
+      "for\n"
+      "                           the rows in flight (default 10); a "
+      "second\n"
+      "                           signal exits at once\n"
+      "      --finish-on-stop     write the rows still in flight at the\n"
+      "                           deadline as unknown/not_checked (default:\n"
+      "                           leave them out, so --resume can check "
+      "them)\n"
+      "      --resume             keep the complete rows of an output that "
+      "a\n"
+      "                           stopped or killed run left, and append "
+      "the\n"
+      "                           rest; without such an output, start from\n"
+      "                           the first row\n"
+      "\n"
       "Messages:\n"
+      "      --progress           show the progress line even when stderr "
+      "is\n"
+      "                           not a terminal (default: only on a "
+      "terminal)\n"
+      "      --report FILE        write counts, timings and options as "
+      "JSON to\n"
+      "                           FILE when the run ends, however it ends\n"
       "      --log-level LEVEL    error, warn, info, debug or trace "
-      "(default warn)\n"
+      "(default\n"
+      "                           warn); info logs one line per row\n"
       "      --summary            print rows per status and reason to "
       "stderr\n"
       "                           at the end\n"
-      "  -q, --quiet              print errors only\n"
+      "  -q, --quiet              print errors only, no progress line\n"
       "  -h, --help               print this help and exit\n"
       "  -V, --version            print the version and exit\n"
       "\n"
       "Exit status: 0 done, 1 usage error, 2 input or output error,\n"
-      "3 stopped early.\n",
+      "3 stopped early (by SIGINT or SIGTERM).\n",
       stdout);
 }
 
@@ -419,6 +454,9 @@ static enum lc_status options_network_number(int c, const char *arg,
     s = options_number("--identity-rate", arg, 1, 10000, &v);
     o->identity_rate = (double)v;
     return s;
+  case OPT_STOP_DEADLINE:
+    return options_seconds("--stop-deadline", arg, 0, 86400000,
+                           &o->stop_deadline_ms);
   }
   return LC_ERR_NOTFOUND;
 }
@@ -534,7 +572,20 @@ static enum lc_status options_one(int c, const char *arg,
   case OPT_CA_FILE:
     o->ca_file = arg;
     return LC_OK;
+  case OPT_PROGRESS:
+    o->progress = 1;
+    return LC_OK;
+  case OPT_REPORT:
+    o->report_path = arg;
+    return LC_OK;
+  case OPT_FINISH_ON_STOP:
+    o->finish_on_stop = true;
+    return LC_OK;
+  case OPT_RESUME:
+    o->resume = true;
+    return LC_OK;
   case 'q':
+    o->quiet = true;
     lc_log_set_level(LC_LOG_ERROR);
     return LC_OK;
   case 'h':
@@ -570,5 +621,9 @@ enum lc_status lc_options_parse(int argc, char **argv, struct lc_job_options *o,
     return LC_ERR_INVALID;
   }
   o->input = argv[optind];
+  if (o->report_path != NULL && strcmp(o->report_path, "-") == 0) {
+    fprintf(stderr, "listclean: --report needs a file name, not -\n");
+    return LC_ERR_INVALID;
+  }
   return LC_OK;
 }

@@ -55,6 +55,9 @@ static const char *check_labels(const char *s, size_t len, bool *has_alabel)
   size_t start = 0, labels = 0;
   const char *reason;
 
+  /* IDNA mapping can leave nothing, e.g. of a lone soft hyphen. */
+  if (len == 0)
+    return "empty domain";
   if (len > LC_ADDR_DOMAIN_MAX)
     return "domain longer than 255 octets";
   if (s[0] == '.')
@@ -210,7 +213,8 @@ static bool is_ipv6(const char *s, size_t len)
   unsigned char addr[16];
   size_t groups = 0;
 
-  if (len >= sizeof(buf))
+  /* inet_pton() would stop at an embedded NUL and accept the prefix. */
+  if (len >= sizeof(buf) || memchr(s, '\0', len) != NULL)
     return false;
   memcpy(buf, s, len);
   buf[len] = '\0';

@@ -164,6 +164,31 @@ void lc_checker_submit(struct lc_checker *c, struct lc_item *item)
   lc_pipeline_item_done(item);
 }
 
+void lc_checker_skip(struct lc_checker *c, const struct lc_item *item)
+{
+  struct lc_address addr;
+
+  /* The same parse and hash as checker_offline, so the fingerprints
+   * match those of a run that checked the row. */
+  if (lc_address_parse(item->address, item->address_len, &addr) != LC_ADDR_OK)
+    return;
+  lc_dedup_seen_hash(
+      c->dedup,
+      lc_dedup_prefetch(c->dedup, lc_hash_nocase(addr.normalized, addr.len)));
+}
+
+struct lc_net *lc_checker_net(const struct lc_checker *c)
+{
+  return c->net;
+}
+
+void lc_checker_set_blocked_cb(struct lc_checker *c,
+                               bool (*blocked)(void *arg), void *arg)
+{
+  if (c->net != NULL)
+    lc_net_set_blocked_cb(c->net, blocked, arg);
+}
+
 void lc_checker_pressure(struct lc_checker *c)
 {
   lc_net_force(c->net);

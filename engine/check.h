@@ -21,9 +21,24 @@ enum lc_status lc_checker_new(uv_loop_t *loop,
 /* Check ITEM; lc_pipeline_item_done(item) follows exactly once. */
 void lc_checker_submit(struct lc_checker *checker, struct lc_item *item);
 
+/* Set the function that tells whether the pipeline is blocked (input
+ * ended or window full), asked while rows wait for evidence. */
+void lc_checker_set_blocked_cb(struct lc_checker *checker,
+                               bool (*blocked)(void *arg), void *arg);
+
 /* The window is full or the input has ended: decide the rows that only
  * wait for evidence that may never come. */
 void lc_checker_pressure(struct lc_checker *checker);
+
+/* Record ITEM as seen without checking it: its address goes into the
+ * duplicate detection, so later copies are flagged as in the run that
+ * wrote it. For rows that --resume takes from the earlier output; no
+ * lc_pipeline_item_done follows. */
+void lc_checker_skip(struct lc_checker *checker, const struct lc_item *item);
+
+/* The network side, for progress counters; NULL when only offline checks
+ * run or after lc_checker_close. */
+struct lc_net *lc_checker_net(const struct lc_checker *checker);
 
 /* Close the checker's loop handles; lc_checker_free may follow once the
  * loop has run their close callbacks. Accepts NULL. */

@@ -109,6 +109,13 @@ enum lc_status lc_columns_from_spec(const char *spec,
                spec);
       return LC_ERR_INVALID;
     }
+    if (header != NULL && number > header->nfields) {
+      snprintf(err, err_size,
+               "invalid --column %s: the header has %u columns; give a "
+               "number from 1 to %u or a column name",
+               spec, header->nfields, header->nfields);
+      return LC_ERR_INVALID;
+    }
     *index = number - 1;
     return LC_OK;
   }

@@ -53,6 +53,11 @@ static enum lc_status http_check_options(const struct lc_http_options *opts,
              opts->connect_timeout_ms);
     return LC_ERR_INVALID;
   }
+  if (opts->max_connections > 1024) {
+    snprintf(err, size, "invalid HTTP connection limit %u: use 0..1024",
+             opts->max_connections);
+    return LC_ERR_INVALID;
+  }
   if (opts->body_max < 1 || opts->body_max > LC_HTTP_BODY_LIMIT) {
     snprintf(err, size, "invalid HTTP body limit %zu bytes: use 1..%d",
              opts->body_max, LC_HTTP_BODY_LIMIT);
@@ -85,6 +90,12 @@ static enum lc_status http_multi_init(struct lc_http *http)
   curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http);
   curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, http_timer_cb);
   curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, http);
+  /* By default libcurl keeps 4 idle connections per easy handle attached
+   * (CURLMOPT_MAXCONNECTS(3)). Each request here attaches its own handle
+   * only while it runs, which left too few: with 16 requests in flight,
+   * 3706 requests opened 172 connections instead of 16. */
+  curl_multi_setopt(http->multi, CURLMOPT_MAXCONNECTS,
+                    (long)http->opts.max_connections);
   /* Each request is a new easy handle, so TLS sessions are shared here to
    * let a new connection resume an earlier one. */
   curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
@@ -110,6 +121,8 @@ enum lc_status lc_http_new(uv_loop_t *loop, const struct lc_http_options *opts,
   http->opts.ca_file = NULL;
   if (http->opts.connect_timeout_ms == 0)
     http->opts.connect_timeout_ms = opts->timeout_ms;
+  if (http->opts.max_connections == 0)
+    http->opts.max_connections = 8;
   snprintf(http->user_agent, sizeof(http->user_agent), "%s",
            opts->user_agent != NULL ? opts->user_agent : "listclean");
   status = http_multi_init(http);

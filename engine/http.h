@@ -49,6 +49,8 @@ struct lc_http_options {
   unsigned timeout_ms;         /* whole request, 1..600000 */
   unsigned connect_timeout_ms; /* TCP and TLS setup; 0: timeout_ms */
   size_t body_max;             /* bytes, 1..LC_HTTP_BODY_LIMIT */
+  unsigned max_connections;    /* idle connections kept for reuse,
+                                  0..1024; 0: 8 */
   const char *user_agent;      /* NULL: "listclean" */
 };
 

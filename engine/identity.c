@@ -81,6 +81,7 @@ static enum lc_status id_open_http(struct lc_identity_client *c, char *err,
       .ca_file = c->opts.ca_file,
       .timeout_ms = c->opts.timeout_ms,
       .body_max = LC_HTTP_BODY_DEFAULT,
+      .max_connections = c->opts.max_inflight,
       .user_agent = "listclean/" LC_VERSION,
   };
 

@@ -57,7 +57,8 @@ struct lc_identity_options {
                               system CA bundle still applies (engine/http.h) */
   double rate;             /* requests started per second, 0.01..10000,
                               default 5 */
-  unsigned max_inflight;   /* requests running at once, 1..256, default 4 */
+  unsigned max_inflight;   /* requests running at once, and idle
+                              connections kept, 1..256, default 4 */
   unsigned timeout_ms;     /* per request, 1..600000, default 15000 */
   unsigned max_retries;    /* resends of a throttled request, 0..100,
                               default 3 */

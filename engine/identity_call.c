@@ -104,9 +104,12 @@ static enum lc_status id_call_send(struct lc_identity_call *call)
 
   if (call->kind == LC_IDENTITY_CALL_REALM) {
     status = lc_identity_url_encode(call->address, login, sizeof(login));
-    if (status != LC_OK || asprintf(&url, "%s/getuserrealm.srf?login=%s&json=1",
-                                    c->base_url, login) < 0) {
+    if (status != LC_OK)
+      goto done;
+    if (asprintf(&url, "%s/getuserrealm.srf?login=%s&json=1", c->base_url,
+                 login) < 0) {
       url = NULL;
+      status = LC_ERR_NOMEM;
       goto done;
     }
     status = lc_http_get(c->http, url, id_call_done_cb, call);
@@ -213,8 +216,10 @@ static void id_pump(struct lc_identity_client *c)
   c->pumping = true;
   now = uv_now(c->loop);
   id_requeue_due(c, now);
+  /* uv_now() counts whole milliseconds, so every slot that falls within
+   * the current millisecond is due; rates above 1000/s need that. */
   while (c->queued.head != NULL && c->inflight < c->opts.max_inflight &&
-         c->next_slot <= (double)now) {
+         c->next_slot < (double)now + 1) {
     c->next_slot = fmax(c->next_slot, (double)now) + c->interval_ms;
     id_send_next(c);
   }

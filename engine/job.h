@@ -71,14 +71,32 @@ struct lc_job_options {
   const char *identity_url;
   const char *ca_file;
   double identity_rate;
+
+  /* Operation */
+  const char *report_path;   /* --report FILE, or NULL */
+  int progress;              /* -1 = when stderr is a terminal, 0, 1 */
+  bool quiet;                /* errors only, no progress line */
+  unsigned stop_deadline_ms; /* wait for rows in flight after a stop */
+  bool finish_on_stop;       /* write unfinished rows as not_checked */
+  bool resume;               /* continue the output file of a cut run */
+  int argc;                  /* command line, for the report */
+  char *const *argv;
 };
 
 struct lc_job_stats {
-  uint64_t rows_read;
-  uint64_t rows_written;
+  uint64_t rows_read;    /* data rows read, skipped ones included */
+  uint64_t rows_written; /* data rows written by this run */
+  uint64_t rows_resumed; /* data rows kept from the earlier run */
+  uint64_t rows_skipped; /* input rows skipped because they were resumed */
+  uint64_t rows_cut;     /* rows a stop left unwritten or not_checked */
   uint64_t malformed;
+  /* Rows in the output file per reason, resumed ones included; they add
+   * up to rows_resumed + rows_written. */
   uint64_t by_reason[LC_REASON_COUNT];
   uint64_t bytes_out;
+  bool input_complete; /* the input was read to its end */
+  bool stopped_early;  /* a signal cut the run short */
+  int stop_signal;     /* first SIGINT or SIGTERM received, or 0 */
 };
 
 /* Print STATS as a table of counts per status and reason to stderr. */
@@ -88,8 +106,15 @@ void lc_job_print_summary(const struct lc_job_stats *stats);
 void lc_job_options_init(struct lc_job_options *options);
 
 /* Run the job to completion on its own libuv loop. Returns an enum lc_exit
- * value; errors are logged with the value involved. STATS may be NULL. */
+ * value; errors are logged with the value involved, and the report of
+ * --report is written on every return. STATS may be NULL. */
 int lc_job_run(const struct lc_job_options *options,
                struct lc_job_stats *stats);
+
+/* Write the --report file of OPTIONS for a run that ended before it
+ * started (an invalid command line), with exit code CODE and the message
+ * ERROR. Returns CODE, or LC_EXIT_IO when the report cannot be written. */
+int lc_job_report_failure(const struct lc_job_options *options, int code,
+                          const char *error);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "engine/dedup.h"
 #include "engine/identity.h"
+#include "engine/limits.h"
 #include "engine/log.h"
 #include "engine/netaddr.h"
 #include "engine/provider.h"
@@ -104,7 +105,7 @@ static enum lc_status net_setup_sched(struct lc_net *net, char *err,
   s.smtp.use_tls = !o->no_starttls;
   s.smtp.ssl_ctx = net->ssl_ctx;
   s.smtp.trace = lc_log_enabled(LC_LOG_TRACE);
-  s.max_connections = o->max_connections;
+  s.max_connections = lc_limits_smtp_connections(o->max_connections);
   s.per_mx_connections = o->per_mx_connections;
   s.connects_per_sec = o->connects_per_sec;
   s.rcpts_per_min = o->rcpts_per_min;
@@ -145,6 +146,8 @@ enum lc_status lc_net_new(uv_loop_t *loop, const struct lc_job_options *opt,
   net->rng =
       opt->seed ? opt->seed : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
   net->table_size = 1024;
+  uv_timer_init(loop, &net->park_timer);
+  net->park_timer.data = net;
   net->table = calloc(net->table_size, sizeof(*net->table));
   net->seen = lc_net_seen_new();
   if (net->table == NULL || net->seen == NULL)
@@ -546,6 +549,37 @@ static void net_free_all(struct lc_net *net)
   free(net);
 }
 
+void lc_net_set_blocked_cb(struct lc_net *net, bool (*blocked)(void *arg),
+                           void *arg)
+{
+  net->blocked = blocked;
+  net->blocked_arg = arg;
+}
+
+static void net_park_timer_cb(uv_timer_t *timer)
+{
+  struct lc_net *net = timer->data;
+
+  if (net->gateway_waiting == 0) {
+    uv_timer_stop(timer);
+    return;
+  }
+  if (net->blocked == NULL || net->blocked(net->blocked_arg))
+    lc_net_force(net);
+}
+
+void lc_net_parked(struct lc_net *net)
+{
+  if (!uv_is_active((uv_handle_t *)&net->park_timer) &&
+      !net->shutting_down)
+    uv_timer_start(&net->park_timer, net_park_timer_cb, 100, 100);
+}
+
+static void net_park_timer_closed_cb(uv_handle_t *handle)
+{
+  lc_net_settle(handle->data);
+}
+
 void lc_net_settle(struct lc_net *net)
 {
   net->in_flight--;
@@ -558,9 +592,14 @@ void lc_net_shutdown(struct lc_net *net)
   if (net == NULL)
     return;
   net->shutting_down = true;
+  net->in_flight++; /* settled by the close callback of the timer */
+  uv_close((uv_handle_t *)&net->park_timer, net_park_timer_closed_cb);
   /* The scheduler completes every probe (as not probed) and the resolver
    * every lookup (as canceled), some of them later from the loop; their
-   * callbacks finish the rows, and the last one frees NET. */
+   * callbacks finish the rows, and the last one frees NET. Count this
+   * call as one more in flight, so that the completions made before it
+   * returns cannot free NET under it. */
+  net->in_flight++;
   lc_sched_shutdown(net->sched);
   net->sched = NULL;
   lc_dns_resolver_free(net->resolver);
@@ -568,6 +607,5 @@ void lc_net_shutdown(struct lc_net *net)
   lc_identity_free(net->identity);
   net->identity = NULL;
   net_wake_all(net);
-  if (net->in_flight == 0)
-    net_free_all(net);
+  lc_net_settle(net);
 }

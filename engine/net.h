@@ -33,6 +33,11 @@ void lc_net_check(struct lc_net *net, struct lc_item *item,
  * or the input has ended. */
 void lc_net_force(struct lc_net *net);
 
+/* Set the function the network side calls, while rows wait for evidence,
+ * to learn whether the pipeline can make no progress without them. */
+void lc_net_set_blocked_cb(struct lc_net *net, bool (*blocked)(void *arg),
+                           void *arg);
+
 /* Stop: rows still in flight complete with what is known, handles close.
  * The object frees itself once the loop has run the close callbacks.
  * Accepts NULL. */

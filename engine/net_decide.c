@@ -149,8 +149,10 @@ void lc_net_finish_without_smtp(struct net_addr *addr)
 static void net_park(struct net_addr *addr, bool gateway_wait)
 {
   addr->parked_for_gateway = gateway_wait;
-  if (gateway_wait)
+  if (gateway_wait) {
     addr->net->gateway_waiting++;
+    lc_net_parked(addr->net);
+  }
   addr->next = addr->domain->evidence_waiters;
   addr->domain->evidence_waiters = addr;
 }

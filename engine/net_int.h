@@ -81,6 +81,12 @@ struct lc_net {
   struct net_domain *lru_head, *lru_tail;
 
   size_t gateway_waiting; /* rows waiting only for gateway evidence */
+  /* While rows wait for gateway evidence, this timer asks the pipeline
+   * whether it is blocked (input ended or window full) and then decides
+   * them. It also keeps the loop alive: nothing else may be pending. */
+  uv_timer_t park_timer;
+  bool (*blocked)(void *arg);
+  void *blocked_arg;
   size_t in_flight;       /* rows, plus catch-all probes in the scheduler */
   bool shutting_down;
   bool hold_evictions; /* while walking the table */
@@ -96,6 +102,8 @@ void lc_net_wake(struct net_domain *domain, bool force);
 void lc_net_finish_without_smtp(struct net_addr *addr);
 /* Drop a row's reference to its domain (it may become idle). */
 void lc_net_domain_release(struct lc_net *net, struct net_domain *domain);
+/* A row was parked for gateway evidence: make sure the park timer runs. */
+void lc_net_parked(struct lc_net *net);
 /* Count one callback less in flight; frees NET after a shutdown once
  * nothing is in flight. */
 void lc_net_settle(struct lc_net *net);

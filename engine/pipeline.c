@@ -15,17 +15,25 @@
 
 static void pipeline_pump_cb(uv_idle_t *handle);
 
+/* Whether reading can make no progress until rows in the window finish:
+ * the input has ended, or the window is full. */
+static bool pipeline_blocked(void *arg)
+{
+  struct lc_pipeline *p = arg;
+
+  return p->input_done || p->tail - p->head >= p->capacity;
+}
+
 static struct lc_item *pipeline_slot(struct lc_pipeline *p, uint64_t seq)
 {
   return &p->items[seq % p->capacity];
 }
 
-enum lc_status lc_pipeline_init(struct lc_pipeline *p, uv_loop_t *loop,
-                                const struct lc_job_options *opt,
-                                struct lc_csv_reader *reader,
-                                struct lc_csv_writer *writer,
-                                struct lc_checker *checker,
-                                struct lc_job_stats *stats)
+enum lc_status
+lc_pipeline_init(struct lc_pipeline *p, uv_loop_t *loop,
+                 const struct lc_job_options *opt, struct lc_csv_reader *reader,
+                 struct lc_csv_writer *writer, struct lc_checker *checker,
+                 struct lc_job_stats *stats, struct lc_report *report)
 {
   memset(p, 0, sizeof(*p));
   p->loop = loop;
@@ -34,6 +42,8 @@ enum lc_status lc_pipeline_init(struct lc_pipeline *p, uv_loop_t *loop,
   p->writer = writer;
   p->checker = checker;
   p->stats = stats;
+  p->report = report;
+  lc_checker_set_blocked_cb(checker, pipeline_blocked, p);
   p->capacity = opt->max_rows_in_flight;
   /* Offline checks finish every row inside lc_checker_submit, so a window
    * larger than a few batches only spreads the rows over more memory and
@@ -49,11 +59,12 @@ enum lc_status lc_pipeline_init(struct lc_pipeline *p, uv_loop_t *loop,
   }
   uv_idle_init(loop, &p->pump);
   p->pump.data = p;
+  uv_timer_init(loop, &p->deadline);
+  p->deadline.data = p;
   return LC_OK;
 }
 
-static void pipeline_fail(struct lc_pipeline *p, int exit_code,
-                          const char *message)
+void lc_pipeline_fail(struct lc_pipeline *p, int exit_code, const char *message)
 {
   if (p->exit_code == LC_EXIT_OK) {
     p->exit_code = exit_code;
@@ -62,39 +73,50 @@ static void pipeline_fail(struct lc_pipeline *p, int exit_code,
   p->input_done = true;
 }
 
-static void pipeline_write_header(struct lc_pipeline *p,
-                                  const struct lc_row *header)
-{
-  size_t len;
-
-  for (uint32_t i = 0; i < header->nfields; i++) {
-    const char *field = lc_row_field(header, i, &len);
-    lc_csv_writer_field(p->writer, field, len);
-  }
-  for (int i = 0; i < LC_RESULT_COLUMNS; i++)
-    lc_csv_writer_cell(p->writer, lc_result_column_names[i]);
-  if (lc_csv_writer_end_row(p->writer) != LC_OK)
-    pipeline_fail(p, LC_EXIT_IO, "cannot write the header row");
-}
-
-/* First record of an input with a header: write it and find the address
- * column by --column or by name. */
+/* First record of an input with a header: write it (unless it is already
+ * in a resumed output) and find the address column by --column or by
+ * name. */
 static void pipeline_take_header(struct lc_pipeline *p,
-                                 const struct lc_row *header)
+                                 const struct lc_row *header, bool write)
 {
   char err[512];
 
   p->header_done = true;
   p->width = header->nfields;
-  pipeline_write_header(p, header);
+  if (write)
+    lc_pipeline_write_header(p, header);
   if (p->opt->column != NULL) {
     if (lc_columns_from_spec(p->opt->column, header, &p->column, err,
                              sizeof(err)) != LC_OK)
-      pipeline_fail(p, LC_EXIT_USAGE, err);
+      lc_pipeline_fail(p, LC_EXIT_USAGE, err);
     p->column_known = true;
   } else {
     p->column_known = lc_columns_from_header(header, &p->column);
   }
+}
+
+void lc_pipeline_resume(struct lc_pipeline *p, const struct lc_row *header,
+                        uint64_t skip_rows)
+{
+  if (header != NULL)
+    pipeline_take_header(p, header, false);
+  p->skip_rows = skip_rows;
+}
+
+/* The input ended: a resumed output must not hold more rows than it. */
+static void pipeline_input_ended(struct lc_pipeline *p)
+{
+  char message[256];
+
+  p->input_done = true;
+  p->stats->input_complete = true;
+  if (p->tail >= p->skip_rows)
+    return;
+  snprintf(message, sizeof(message),
+           "cannot resume: the output holds %llu data rows but the input "
+           "only %llu; it was written from another input",
+           (unsigned long long)p->skip_rows, (unsigned long long)p->tail);
+  lc_pipeline_fail(p, LC_EXIT_USAGE, message);
 }
 
 static void pipeline_read_one(struct lc_pipeline *p)
@@ -105,15 +127,15 @@ static void pipeline_read_one(struct lc_pipeline *p)
 
   if (lc_csv_reader_next(p->reader, &item->row, &eof, err, sizeof(err)) !=
       LC_OK) {
-    pipeline_fail(p, LC_EXIT_IO, err);
+    lc_pipeline_fail(p, LC_EXIT_IO, err);
     return;
   }
   if (eof) {
-    p->input_done = true;
+    pipeline_input_ended(p);
     return;
   }
   if (!p->header_done && !p->opt->no_header) {
-    pipeline_take_header(p, &item->row);
+    pipeline_take_header(p, &item->row, true);
     return;
   }
   p->header_done = true;
@@ -145,11 +167,11 @@ static void pipeline_detect_column(struct lc_pipeline *p)
   if (p->opt->column != NULL) {
     if (lc_columns_from_spec(p->opt->column, NULL, &p->column, err,
                              sizeof(err)) != LC_OK)
-      pipeline_fail(p, LC_EXIT_USAGE, err);
+      lc_pipeline_fail(p, LC_EXIT_USAGE, err);
   } else if (!lc_columns_from_content(rows, count, &p->column) && count > 0) {
-    pipeline_fail(p, LC_EXIT_USAGE,
-                  "no column holds email addresses in the first rows; "
-                  "name it with --column NAME or --column NUMBER");
+    lc_pipeline_fail(p, LC_EXIT_USAGE,
+                     "no column holds email addresses in the first rows; "
+                     "name it with --column NAME or --column NUMBER");
   }
   p->column_known = true;
 }
@@ -160,6 +182,7 @@ static void pipeline_submit(struct lc_pipeline *p, struct lc_item *item)
 
   lc_result_init(&item->result);
   item->done = false;
+  item->skipped = false;
   item->next = NULL;
   if (p->column < item->row.nfields) {
     item->address = lc_row_field(&item->row, (uint32_t)p->column, &len);
@@ -167,31 +190,13 @@ static void pipeline_submit(struct lc_pipeline *p, struct lc_item *item)
     item->address = "";
   }
   item->address_len = len;
-  lc_checker_submit(p->checker, item);
-}
-
-static void pipeline_write_item(struct lc_pipeline *p, struct lc_item *item)
-{
-  const struct lc_row *row = &item->row;
-  uint32_t n = row->nfields;
-  size_t len;
-
-  /* Short rows are padded to the header's width so the annotation
-   * columns line up; fields beyond the width follow the annotations. */
-  for (uint32_t i = 0; i < p->width; i++) {
-    const char *field = i < n ? lc_row_field(row, i, &len) : "";
-    lc_csv_writer_field(p->writer, field, i < n ? len : 0);
-  }
-  lc_result_write(&item->result, p->writer);
-  for (uint32_t i = p->width; i < n; i++) {
-    const char *field = lc_row_field(row, i, &len);
-    lc_csv_writer_field(p->writer, field, len);
-  }
-  if (lc_csv_writer_end_row(p->writer) != LC_OK) {
-    pipeline_fail(p, LC_EXIT_IO, "cannot write the output");
+  if (item->seq < p->skip_rows) {
+    lc_checker_skip(p->checker, item);
+    item->skipped = true;
+    item->done = true;
     return;
   }
-  p->stats->rows_written++;
+  lc_checker_submit(p->checker, item);
 }
 
 static void pipeline_flush(struct lc_pipeline *p)
@@ -200,14 +205,34 @@ static void pipeline_flush(struct lc_pipeline *p)
     struct lc_item *item = pipeline_slot(p, p->head);
     if (!item->done)
       break;
-    if (p->exit_code == LC_EXIT_OK)
-      pipeline_write_item(p, item);
+    if (item->skipped)
+      p->stats->rows_skipped++;
+    else if (p->exit_code != LC_EXIT_OK)
+      ; /* the run is failing: nothing more is written */
+    else if (p->discarding)
+      p->stats->rows_cut++;
+    else
+      lc_pipeline_write_item(p, item);
     p->head++;
   }
 }
 
+void lc_pipeline_close_checker(struct lc_pipeline *p)
+{
+  bool in_pump = p->in_pump;
+
+  if (p->checker_closed)
+    return;
+  p->checker_closed = true;
+  p->in_pump = true;
+  lc_checker_close(p->checker);
+  p->in_pump = in_pump;
+}
+
 static void pipeline_check_finished(struct lc_pipeline *p)
 {
+  struct lc_job_stats *st = p->stats;
+
   if (p->finished || !p->input_done || p->head != p->tail)
     return;
   p->finished = true;
@@ -215,7 +240,10 @@ static void pipeline_check_finished(struct lc_pipeline *p)
     uv_idle_stop(&p->pump);
   p->pumping = false;
   uv_close((uv_handle_t *)&p->pump, NULL);
-  lc_checker_close(p->checker);
+  uv_close((uv_handle_t *)&p->deadline, NULL);
+  st->stopped_early = p->stop_state != LC_STOP_RUNNING &&
+                      (!st->input_complete || st->rows_cut > 0);
+  lc_pipeline_close_checker(p);
 }
 
 static void pipeline_update_pump(struct lc_pipeline *p)
@@ -239,6 +267,15 @@ static void pipeline_update_pump(struct lc_pipeline *p)
   p->pumping = want;
 }
 
+void lc_pipeline_settle(struct lc_pipeline *p)
+{
+  if (p->finished)
+    return;
+  pipeline_flush(p);
+  pipeline_update_pump(p);
+  pipeline_check_finished(p);
+}
+
 static void pipeline_pump_cb(uv_idle_t *handle)
 {
   struct lc_pipeline *p = handle->data;
@@ -260,9 +297,7 @@ static void pipeline_pump_cb(uv_idle_t *handle)
   while (p->column_known && p->submitted < p->tail)
     pipeline_submit(p, pipeline_slot(p, p->submitted++));
   p->in_pump = false;
-  pipeline_flush(p);
-  pipeline_update_pump(p);
-  pipeline_check_finished(p);
+  lc_pipeline_settle(p);
 }
 
 void lc_pipeline_item_done(struct lc_item *item)
@@ -270,17 +305,21 @@ void lc_pipeline_item_done(struct lc_item *item)
   struct lc_pipeline *p = item->pipeline;
 
   item->done = true;
-  p->stats->by_reason[item->result.verdict.reason]++;
+  if (p->stop_state == LC_STOP_CLOSING && p->opt->finish_on_stop) {
+    /* Whatever the closing checker concluded, the row was cut short. */
+    item->result.verdict.status = LC_STATUS_UNKNOWN;
+    item->result.verdict.reason = LC_REASON_NOT_CHECKED;
+    item->result.verdict.row = 0;
+    p->stats->rows_cut++;
+  }
   if (p->in_pump)
     return;
-  pipeline_flush(p);
-  pipeline_update_pump(p);
-  pipeline_check_finished(p);
+  lc_pipeline_settle(p);
 }
 
 void lc_pipeline_start(struct lc_pipeline *p)
 {
-  pipeline_update_pump(p);
+  lc_pipeline_settle(p);
 }
 
 void lc_pipeline_release(struct lc_pipeline *p)

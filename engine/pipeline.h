@@ -24,6 +24,7 @@ struct lc_item {
   size_t address_len;
   uint64_t seq; /* 0-based data row number */
   bool done;
+  bool skipped; /* taken from the earlier output (--resume), not written */
   struct lc_pipeline *pipeline;
   struct lc_item *next; /* link for the checker's wait lists */
 };

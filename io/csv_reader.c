@@ -164,7 +164,8 @@ static enum lc_status reader_recover_open_quote(struct lc_csv_reader *r)
   status = reader_emit_malformed(r, r->record.p, first, r->record_line);
   if (status == LC_OK)
     status = bytes_append(&replay, r->record.p + first, r->record.len - first);
-  if (status == LC_OK)
+  /* replay.p is NULL until the first replay, and NULL + 0 is undefined. */
+  if (status == LC_OK && r->replay.pos < r->replay.len)
     status = bytes_append(&replay, r->replay.p + r->replay.pos,
                           r->replay.len - r->replay.pos);
   if (status != LC_OK) {

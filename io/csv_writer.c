@@ -56,10 +56,23 @@ static bool writer_needs_quotes(const struct lc_csv_writer *w,
   return false;
 }
 
+/* A file that starts with a UTF-8 byte order mark or the zstd frame magic
+ * is read back as BOM plus text or as zstd, so a first field that starts
+ * with either must be quoted to keep its bytes. */
+static bool writer_starts_file(const struct lc_csv_writer *w, const char *bytes,
+                               size_t len)
+{
+  if (w->row_started || lc_output_bytes_in(w->out) > 0)
+    return false;
+  return (len >= 3 && memcmp(bytes, "\xef\xbb\xbf", 3) == 0) ||
+         (len >= 4 && memcmp(bytes, "\x28\xb5\x2f\xfd", 4) == 0);
+}
+
 enum lc_status lc_csv_writer_field(struct lc_csv_writer *w, const char *bytes,
                                    size_t len)
 {
-  bool quote = writer_needs_quotes(w, bytes, len);
+  bool quote =
+      writer_needs_quotes(w, bytes, len) || writer_starts_file(w, bytes, len);
 
   /* Worst case: every byte a quote (doubled), two enclosing quotes and
    * the delimiter. */

@@ -5,7 +5,7 @@ set -eu
 packages="build-essential pkg-config clang clang-format libclang-rt-14-dev
   libuv1-dev libc-ares-dev libssl-dev libzstd-dev zstd libidn2-dev libpsl-dev
   libcsv-dev libcmocka-dev libcurl4-openssl-dev libjansson-dev
-  dnsutils nsd postfix openssl iproute2 procps python3"
+  dnsutils nsd postfix openssl iproute2 procps python3 time valgrind llvm"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -46,6 +46,9 @@ else
 fi
 
 export CMOCKA_MESSAGE_OUTPUT=TAP
+# Test servers are on loopback; a proxy from the environment must not
+# see their traffic.
+export no_proxy='*' NO_PROXY='*'
 for t in build/tests/test_*; do
   [ -x "$t" ] && run_one "unit $(basename "$t")" "$t"
 done
@@ -64,6 +67,10 @@ for t in tests/e2e/*.sh; do
   LISTCLEAN="$top/build/asan/listclean" \
     run_one "asan e2e $(basename "$t" .sh)" sh "$t"
 done
+
+# A short run of every libFuzzer target (scripts/fuzz.sh builds them with
+# clang): one TAP line per target.
+run_one "fuzz" sh scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
 
 echo "test logs: $log"
 echo "$passed passed, $failed failed"

@@ -5,7 +5,9 @@
  * fixed domains (free mail and disposable providers), then random company
  * domains, each drawing a DNS profile, an SMTP profile and a host of that
  * profile. Every draw comes from one seeded stream in a fixed order, so the
- * same options give the same world byte for byte.
+ * same options give the same world byte for byte. The entries of --extra
+ * (gen_extra.c) join them: hosts after the pools, mailboxes of fixed
+ * domains before the generated ones, domains at the end.
  */
 #include "bench/simworld/gen_private.h"
 #include "bench/simworld/profile.h"
@@ -252,29 +254,43 @@ static enum lc_status gen_domains(struct gen *gen)
       status = sim_gen_fixed_domain(gen, &fixed_domains[i]);
     else
       status = sim_gen_random_domain(gen);
+    /* Extra mailboxes go first, so that generated ones avoid their local
+     * parts. */
+    if (status == LC_OK && i < FIXED_DOMAIN_COUNT)
+      status = sim_gen_extra_mailboxes(gen);
     if (status == LC_OK)
       status = add_mailboxes(gen, quota[i]);
   }
   free(quota);
-  return status;
+  return status == LC_OK ? sim_gen_extra_domains(gen) : status;
 }
 
 enum lc_status sim_gen_world(const struct sim_gen_options *options,
                              struct sim_rng *rng, struct sim_gen_world *out)
 {
   struct gen gen = {.opt = options, .rng = rng};
+  struct sim_extra *extra = NULL;
   enum lc_status status = LC_ERR_INVALID;
   if (options->domains < FIXED_DOMAIN_COUNT + 1) {
     fprintf(stderr, "simworld: --domains must be at least %zu\n",
             FIXED_DOMAIN_COUNT + 1);
     goto done;
   }
+  if (options->extra_path != NULL) {
+    status = sim_extra_load(options->extra_path, &extra);
+    if (status != LC_OK)
+      goto done;
+    gen.extra = extra;
+  }
   status = LC_ERR_NOMEM;
   gen.world = sim_world_new();
-  gen.persons = calloc(options->addresses + 1, sizeof(*gen.persons));
+  gen.persons = calloc(options->addresses + sim_extra_mailbox_count(extra) + 1,
+                       sizeof(*gen.persons));
   if (gen.world == NULL || gen.persons == NULL)
     goto done;
   status = gen_hosts(&gen);
+  if (status == LC_OK)
+    status = sim_gen_extra_hosts(&gen);
   if (status == LC_OK)
     status = gen_domains(&gen);
   if (status == LC_ERR_NOMEM)
@@ -291,6 +307,7 @@ done:
     free(gen.pools[p]);
   sim_world_free(gen.world);
   free(gen.persons);
+  sim_extra_free(extra);
   return status;
 }
 

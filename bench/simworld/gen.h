@@ -24,6 +24,7 @@ struct sim_gen_options {
   size_t rows;      /* data rows of input.csv */
   size_t mx_hosts;  /* distinct MX addresses */
   const char *out_dir;
+  const char *extra_path; /* --extra FILE: more hosts, domains, mailboxes */
   uint32_t dns_weight[SIM_DNS_COUNT];
   uint32_t smtp_weight[SIM_SMTP_PROFILE_MAX]; /* by sim_smtp_profiles */
   uint32_t realm_weight[SIM_REALM_COUNT];

@@ -105,7 +105,7 @@ enum lc_status sim_gen_fixed_domain(struct gen *gen,
   }
 }
 
-static bool is_typo_domain(const char *name)
+bool sim_gen_is_typo_domain(const char *name)
 {
   for (size_t i = 0; i < sim_typo_domain_count; i++) {
     if (strcmp(name, sim_typo_domains[i]) == 0)
@@ -231,66 +231,101 @@ static enum lc_status mx_gateway(struct gen *gen, size_t profile,
   }
 }
 
+/* Add the MX records of the current domain for HOST. Only a domain whose
+ * profile was DRAWN may end up at Google instead of HOST. */
 static enum lc_status mx_for_host(struct gen *gen, enum sim_dns_profile dns,
-                                  size_t profile, const struct sim_host *host)
+                                  size_t profile, const struct sim_host *host,
+                                  bool drawn)
 {
   if (host->style == SIM_STYLE_MICROSOFT)
     return mx_microsoft(gen, host);
   if (sim_style_is_gateway((enum sim_style)host->style))
     return mx_gateway(gen, profile, host);
-  if (dns == SIM_DNS_MX && sim_smtp_profiles[profile].base == SIM_BASE_NORMAL &&
+  if (drawn && dns == SIM_DNS_MX &&
+      sim_smtp_profiles[profile].base == SIM_BASE_NORMAL &&
       sim_smtp_profiles[profile].mods == 0 && sim_rng_chance(gen->rng, 250))
     return mx_google(gen);
   return mx_self_hosted(gen, dns, profile, host);
 }
 
-static enum lc_status random_mail_domain(struct gen *gen, const char *name,
-                                         enum sim_dns_profile dns)
+static enum lc_status mail_domain(struct gen *gen, const char *name,
+                                  enum sim_dns_profile dns, size_t profile,
+                                  enum sim_realm realm)
 {
-  size_t profile = pick_profile(gen, dns);
+  bool drawn = profile == SIM_GEN_DRAW;
+  if (drawn)
+    profile = pick_profile(gen, dns);
   const struct sim_host *host = pool_pick(gen, profile);
-  enum sim_realm realm = SIM_REALM_NONE;
-  if (host->style == SIM_STYLE_MICROSOFT ||
-      sim_style_is_gateway((enum sim_style)host->style)) {
-    size_t pick =
-        sim_rng_weighted(gen->rng, gen->opt->realm_weight, SIM_REALM_COUNT);
-    realm = pick == SIM_REALM_COUNT ? SIM_REALM_NONE : (enum sim_realm)pick;
+  if (realm == SIM_REALM_COUNT) {
+    realm = SIM_REALM_NONE;
+    if (host->style == SIM_STYLE_MICROSOFT ||
+        sim_style_is_gateway((enum sim_style)host->style)) {
+      size_t pick =
+          sim_rng_weighted(gen->rng, gen->opt->realm_weight, SIM_REALM_COUNT);
+      realm = pick == SIM_REALM_COUNT ? SIM_REALM_NONE : (enum sim_realm)pick;
+    }
   }
   enum lc_status status = add_domain(gen, name, dns, realm);
-  return status == LC_OK ? mx_for_host(gen, dns, profile, host) : status;
+  return status == LC_OK ? mx_for_host(gen, dns, profile, host, drawn) : status;
 }
 
-enum lc_status sim_gen_random_domain(struct gen *gen)
+enum lc_status sim_gen_domain(struct gen *gen, const char *name,
+                              enum sim_dns_profile dns, size_t profile,
+                              enum sim_realm realm)
 {
-  char name[NAME_MAX_LEN], mx[NAME_MAX_LEN + 4];
-  do {
-    sim_company_domain(gen->rng, name, sizeof(name));
-  } while (sim_world_find_name(gen->world, name, strlen(name)) != NULL ||
-           is_typo_domain(name));
-  size_t pick = sim_rng_weighted(gen->rng, gen->opt->dns_weight, SIM_DNS_COUNT);
-  enum sim_dns_profile dns =
-      pick == SIM_DNS_COUNT ? SIM_DNS_MX : (enum sim_dns_profile)pick;
+  char mx[NAME_MAX_LEN + 4];
+  enum sim_realm given = realm == SIM_REALM_COUNT ? SIM_REALM_NONE : realm;
   snprintf(mx, sizeof(mx), "mx.%s", name);
   switch (dns) {
   case SIM_DNS_NXDOMAIN:
   case SIM_DNS_SERVFAIL:
   case SIM_DNS_REFUSED:
   case SIM_DNS_SILENT:
-    return add_domain(gen, name, dns, SIM_REALM_NONE);
+    return add_domain(gen, name, dns, given);
   case SIM_DNS_NULL_MX:
-    if (add_domain(gen, name, dns, SIM_REALM_NONE) != LC_OK)
+    if (add_domain(gen, name, dns, given) != LC_OK)
       return LC_ERR_NOMEM;
     return add_mx_name(gen, 0, ".");
   case SIM_DNS_MX_NXTARGET:
-    if (add_domain(gen, name, dns, SIM_REALM_NONE) != LC_OK)
+    if (add_domain(gen, name, dns, given) != LC_OK)
       return LC_ERR_NOMEM;
     const char *target = sim_gen_dup(gen, mx);
     return target ? add_mx_name(gen, 10, target) : LC_ERR_NOMEM;
   case SIM_DNS_UNREACHABLE:
-    if (add_domain(gen, name, dns, SIM_REALM_NONE) != LC_OK)
+    if (add_domain(gen, name, dns, given) != LC_OK)
       return LC_ERR_NOMEM;
     return add_mx_a(gen, 10, mx, 0);
   default:
-    return random_mail_domain(gen, name, dns);
+    return mail_domain(gen, name, dns, profile, realm);
   }
+}
+
+bool sim_gen_dns_needs_host(enum sim_dns_profile dns)
+{
+  switch (dns) {
+  case SIM_DNS_NXDOMAIN:
+  case SIM_DNS_SERVFAIL:
+  case SIM_DNS_REFUSED:
+  case SIM_DNS_SILENT:
+  case SIM_DNS_NULL_MX:
+  case SIM_DNS_MX_NXTARGET:
+  case SIM_DNS_UNREACHABLE:
+    return false;
+  default:
+    return true;
+  }
+}
+
+enum lc_status sim_gen_random_domain(struct gen *gen)
+{
+  char name[NAME_MAX_LEN];
+  do {
+    sim_company_domain(gen->rng, name, sizeof(name));
+  } while (sim_world_find_name(gen->world, name, strlen(name)) != NULL ||
+           sim_gen_is_typo_domain(name) ||
+           sim_extra_has_domain(gen->extra, name));
+  size_t pick = sim_rng_weighted(gen->rng, gen->opt->dns_weight, SIM_DNS_COUNT);
+  enum sim_dns_profile dns =
+      pick == SIM_DNS_COUNT ? SIM_DNS_MX : (enum sim_dns_profile)pick;
+  return sim_gen_domain(gen, name, dns, SIM_GEN_DRAW, SIM_REALM_COUNT);
 }

@@ -47,6 +47,7 @@ static const struct option gen_long_options[] = {
     {"rows", required_argument, NULL, 'r'},
     {"mx-hosts", required_argument, NULL, 'm'},
     {"profile-mix", required_argument, NULL, 'p'},
+    {"extra", required_argument, NULL, 'x'},
     {"out", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -62,6 +63,8 @@ static void gen_usage(FILE *out)
           "  --mx-hosts H       distinct MX addresses (default 500)\n"
           "  --profile-mix L    weights, e.g. smtp:greylist=0,dns:big=50,\n"
           "                     realm:managed=10 (see README.md)\n"
+          "  --extra FILE       add the hosts, domains and mailboxes listed\n"
+          "                     in FILE (see README.md)\n"
           "Writes DIR/world, DIR/input.csv and DIR/truth.csv.\n");
 }
 
@@ -183,6 +186,9 @@ static bool parse_gen_args(int argc, char **argv, struct sim_gen_options *o)
       break;
     case 'o':
       o->out_dir = optarg;
+      break;
+    case 'x':
+      o->extra_path = optarg;
       break;
     case 'h':
       gen_usage(stdout);

@@ -14,8 +14,8 @@ static const char *const base_names[SIM_BASE_COUNT] = {
     "policy", "banner554", "noptr",     "refused",     "silent"};
 
 static const char *const mod_names[SIM_MOD_COUNT] = {
-    "greylist", "connlimit", "rcptlimit", "tarpit", "disconnect",
-    "starttls", "multiline", "lfonly",    "full452"};
+    "greylist", "connlimit", "rcptlimit", "tarpit",  "disconnect",
+    "starttls", "multiline", "lfonly",    "full452", "external"};
 
 static const char *const style_names[SIM_STYLE_COUNT] = {
     "generic",  "google",     "microsoft", "yahoo",

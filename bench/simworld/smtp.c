@@ -346,7 +346,7 @@ enum lc_status sim_smtp_start(struct sim_server *server)
   }
   for (size_t i = 0; i < world->host_count; i++) {
     const struct sim_host *host = &world->hosts[i];
-    if (host->base == SIM_BASE_REFUSED)
+    if (host->base == SIM_BASE_REFUSED || (host->mods & SIM_MOD_EXTERNAL))
       continue;
     if (listen_host(server, host, &listeners[server->smtp_listeners]) != LC_OK)
       return LC_ERR_IO;

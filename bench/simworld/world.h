@@ -66,7 +66,11 @@ enum sim_mod {
   SIM_MOD_MULTILINE = 1 << 6,  /* banner and EHLO in many lines */
   SIM_MOD_LFONLY = 1 << 7,     /* replies end in LF, not CRLF */
   SIM_MOD_FULL452 = 1 << 8,    /* full mailbox as 452 4.2.2, not 552 */
-  SIM_MOD_COUNT = 9
+  /* Another SMTP server (a real Postfix, say) listens on the host's
+   * address with simworld's SMTP port, so simworld binds no listener
+   * there. The ground truth still follows the base behaviour. */
+  SIM_MOD_EXTERNAL = 1 << 9,
+  SIM_MOD_COUNT = 10
 };
 
 /* Reply texts and MX naming of the operator behind a host. */

@@ -6,7 +6,8 @@
  * when the input had one), and the written file is read again with the
  * same delimiter. The second reading must return the same number of rows
  * with identical fields, and no row may be malformed: the writer's output
- * is always valid CSV.
+ * is always valid CSV. The first field of every row is also written as
+ * an annotation cell and read back (see check_cells()).
  *
  * The reader takes a path, so the input lives in a memfd that is opened
  * again through /proc/self/fd; the output goes to a second memfd.
@@ -25,6 +26,8 @@
 #include "io/stream.h"
 
 #define FUZZ_DATA_MAX ((size_t)8 << 20)
+/* Size of lc_csv_writer_cell()'s buffer for a sanitised cell. */
+#define CELL_MAX 1024
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -100,8 +103,7 @@ static char read_all(int fd, char delimiter, size_t max_record,
   return delimiter;
 }
 
-static void write_all(int fd, const struct rows *rows, char delimiter,
-                      bool bom)
+static void write_all(int fd, const struct rows *rows, char delimiter, bool bom)
 {
   struct lc_output_options options = {0};
   struct lc_csv_writer *writer = NULL;
@@ -148,6 +150,70 @@ static void compare(const struct rows *first, const struct rows *second)
   }
 }
 
+/* Return whether lc_csv_writer_cell() writes TEXT unchanged: shorter
+ * than its 1024-byte buffer, no formula start and no control character. */
+static bool cell_is_plain(const char *text)
+{
+  size_t len = strlen(text);
+
+  if (len >= CELL_MAX || strchr("=+-@\t\r", text[0]) != NULL)
+    return text[0] == '\0';
+  for (size_t i = 0; i < len; i++)
+    if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+      return false;
+  return true;
+}
+
+/* Write the first field of every row as an annotation cell, one per row,
+ * read the cells back and compare them with what the sanitiser makes of
+ * the field: no control character and no formula start may survive. */
+static void check_cells(int fd, const struct rows *rows, char delimiter)
+{
+  struct lc_output_options options = {0};
+  struct lc_csv_writer *writer = NULL;
+  struct lc_output *out = NULL;
+  struct rows back = {0};
+  char path[64], err[256], expected[CELL_MAX];
+  bool bom = false;
+
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+  if (lc_output_open(path, &options, &out, err, sizeof(err)) != LC_OK ||
+      lc_csv_writer_new(out, delimiter, true, &writer) != LC_OK)
+    abort();
+  for (size_t i = 0; i < rows->len; i++) {
+    size_t len;
+    if (lc_csv_writer_cell(writer, lc_row_field(&rows->row[i], 0, &len)) !=
+            LC_OK ||
+        lc_csv_writer_end_row(writer) != LC_OK)
+      abort();
+  }
+  lc_csv_writer_free(writer);
+  if (lc_output_close(out, err, sizeof(err)) != LC_OK)
+    abort();
+  if (read_all(fd, delimiter, (size_t)16 << 20, &back, &bom) != delimiter ||
+      back.len != rows->len || bom)
+    abort();
+  for (size_t i = 0; i < rows->len; i++) {
+    size_t len, got_len;
+    const char *text = lc_row_field(&rows->row[i], 0, &len);
+    const char *got = lc_row_field(&back.row[i], 0, &got_len);
+    if (cell_is_plain(text)) {
+      snprintf(expected, sizeof(expected), "%s", text);
+    } else {
+      lc_csv_sanitize_cell(text, expected, sizeof(expected));
+      if (strchr("=+-@\t\r", expected[0]) != NULL && expected[0] != '\0')
+        abort();
+    }
+    for (size_t k = 0; k < got_len; k++)
+      if ((unsigned char)got[k] < 0x20 || got[k] == 0x7f)
+        abort();
+    if (back.row[i].nfields != 1 || strlen(expected) != got_len ||
+        memcmp(expected, got, got_len) != 0)
+      abort();
+  }
+  rows_free(&back);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   static const char delimiters[] = {0, ',', ';', '\t', '|'};
@@ -180,6 +246,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (bom_again != bom)
       abort();
     compare(&first, &second);
+    check_cells(out_fd, &first, delimiter);
   }
   rows_free(&first);
   rows_free(&second);

@@ -1,22 +1,42 @@
 /* Fuzz target for the SMTP reply parser and classifier.
  *
- * The first input byte seeds the chunk sizes; the rest is fed to
+ * The first input byte seeds the chunk sizes, and the rest is fed to
  * lc_reply_parse() in chunks of 1 to 64 bytes, the way replies arrive from
  * a socket. Every complete reply is classified and its code formatted.
  * Checked invariants: the parser consumes at most what it was given and at
  * least one byte while it makes progress, a complete reply has a code in
  * 200..559 (three digits, first 2-5, second 0-5), at most
- * LC_REPLY_LINES_MAX lines, NUL-terminated text without control
- * characters, and a class that only a reply can produce.
+ * LC_REPLY_LINES_MAX lines, NUL-terminated text that is valid UTF-8
+ * without control characters, and a class that only a reply can
+ * produce.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/address.h"
 #include "engine/log.h"
 #include "engine/reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The smtp_message text: valid UTF-8 without C0, DEL or C1 controls. */
+static void check_text(const char *text)
+{
+  const unsigned char *s = (const unsigned char *)text;
+  size_t len = strlen(text), i = 0;
+
+  while (i < len) {
+    unsigned cp = s[i];
+    size_t n = 1;
+
+    if (s[i] >= 0x80 && (n = lc_utf8_decode(s + i, len - i, &cp)) == 0)
+      abort();
+    if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+      abort();
+    i += n;
+  }
+}
 
 static void check_reply(const struct lc_reply *reply)
 {
@@ -29,17 +49,14 @@ static void check_reply(const struct lc_reply *reply)
   if (memchr(reply->text, '\0', sizeof(reply->text)) == NULL ||
       memchr(reply->enhanced, '\0', sizeof(reply->enhanced)) == NULL)
     abort();
-  for (const char *p = reply->text; *p != '\0'; p++)
-    if ((unsigned char)*p < 0x20 || *p == 0x7f)
-      abort();
+  check_text(reply->text);
   rcpt_class = lc_reply_classify(reply);
   if (rcpt_class == LC_RCPT_NOT_PROBED || rcpt_class == LC_RCPT_TIMEOUT ||
       rcpt_class == LC_RCPT_DROPPED ||
       rcpt_class == LC_RCPT_CONNECTION_FAILED ||
-      rcpt_class == LC_RCPT_TLS_FAILED ||
-      rcpt_class > LC_RCPT_PROTOCOL_ERROR)
+      rcpt_class == LC_RCPT_TLS_FAILED || rcpt_class > LC_RCPT_PROTOCOL_ERROR)
     abort();
-  /* 4xx never says anything about the mailbox's existence. */
+  /* A 4xx reply never decides whether the mailbox exists. */
   if (reply->code / 100 == 4 && (rcpt_class == LC_RCPT_MAILBOX_NOT_FOUND ||
                                  rcpt_class == LC_RCPT_MAILBOX_DISABLED))
     abort();
@@ -70,8 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     seed = seed * 1103515245u + 12345u;
     if (chunk > size - pos)
       chunk = size - pos;
-    status = lc_reply_parse(&parser, (const char *)data + pos, chunk,
-                            &consumed, &reply, &complete);
+    status = lc_reply_parse(&parser, (const char *)data + pos, chunk, &consumed,
+                            &reply, &complete);
     if (consumed > chunk)
       abort();
     if (status != LC_OK) {
