@@ -182,8 +182,8 @@ struct lc_net *lc_checker_net(const struct lc_checker *c)
   return c->net;
 }
 
-void lc_checker_set_blocked_cb(struct lc_checker *c,
-                               bool (*blocked)(void *arg), void *arg)
+void lc_checker_set_blocked_cb(struct lc_checker *c, bool (*blocked)(void *arg),
+                               void *arg)
 {
   if (c->net != NULL)
     lc_net_set_blocked_cb(c->net, blocked, arg);

@@ -327,8 +327,8 @@ static void net_set_group(struct net_domain *d)
       return;
     }
   }
-  lc_netaddr_format((const struct sockaddr *)&d->route.hosts[0].addrs[0],
-                    false, d->group, sizeof(d->group));
+  lc_netaddr_format((const struct sockaddr *)&d->route.hosts[0].addrs[0], false,
+                    d->group, sizeof(d->group));
   d->route.group = d->group;
 }
 
@@ -460,6 +460,15 @@ static void net_probe_done_cb(struct lc_probe *probe,
              result->enhanced);
     snprintf(r->smtp_message, sizeof(r->smtp_message), "%s", result->message);
   }
+  if (result->cls == LC_RCPT_CONNECTION_FAILED)
+    lc_log_warn_counted(
+        "smtp connection failed",
+        "no MX host of %s accepted a connection on port %u; if this "
+        "happens for every domain, outbound port %u is probably blocked "
+        "here: run with --checks syntax,dns instead",
+        addr->domain->name,
+        addr->net->opt->smtp_port ? addr->net->opt->smtp_port : 25,
+        addr->net->opt->smtp_port ? addr->net->opt->smtp_port : 25);
   if (result->cls == LC_RCPT_ACCEPTED && !addr->domain->any_accepted) {
     addr->domain->any_accepted = true;
     lc_net_wake(addr->domain, false);
@@ -570,8 +579,7 @@ static void net_park_timer_cb(uv_timer_t *timer)
 
 void lc_net_parked(struct lc_net *net)
 {
-  if (!uv_is_active((uv_handle_t *)&net->park_timer) &&
-      !net->shutting_down)
+  if (!uv_is_active((uv_handle_t *)&net->park_timer) && !net->shutting_down)
     uv_timer_start(&net->park_timer, net_park_timer_cb, 100, 100);
 }
 

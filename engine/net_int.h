@@ -87,7 +87,7 @@ struct lc_net {
   uv_timer_t park_timer;
   bool (*blocked)(void *arg);
   void *blocked_arg;
-  size_t in_flight;       /* rows, plus catch-all probes in the scheduler */
+  size_t in_flight; /* rows, plus catch-all probes in the scheduler */
   bool shutting_down;
   bool hold_evictions; /* while walking the table */
 };
