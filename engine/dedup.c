@@ -9,7 +9,7 @@
 struct lc_dedup {
   uint32_t *slots; /* nbuckets * DEDUP_SLOTS; 0 marks an empty slot */
   size_t bytes;
-  uint64_t mask;   /* nbuckets - 1 */
+  uint64_t mask; /* nbuckets - 1 */
   uint64_t count;
   bool full;
 };

@@ -126,7 +126,9 @@ static int resume_check_header(const char *path, const struct lc_row *input,
 }
 
 /* Without a header the first record can only be checked for the verdict
- * columns at its end. */
+ * columns at its end.
+ * NOTE: so the output of another headerless input passes this check, and
+ * its rows are kept. */
 static int resume_check_columns(const char *path, const struct lc_row *first,
                                 char *err, size_t err_size)
 {

@@ -391,12 +391,22 @@ static void net_start_catch_all(struct lc_net *net, struct net_domain *d)
   net->in_flight++;
 }
 
+/* The row's SMTP stage is over (answered, or skipped). */
+static void net_answered(struct net_addr *addr)
+{
+  if (addr->counted_unanswered) {
+    addr->counted_unanswered = false;
+    addr->domain->unanswered--;
+  }
+}
+
 static void net_start_smtp(struct net_addr *addr)
 {
   struct lc_net *net = addr->net;
   struct net_domain *d = addr->domain;
 
   if (!net_route_usable(d) || net->sched == NULL || net->shutting_down) {
+    net_answered(addr);
     lc_net_finish_without_smtp(addr);
     return;
   }
@@ -415,6 +425,7 @@ static void net_start_smtp(struct net_addr *addr)
      * characters SMTP paths cannot carry. */
     addr->obs.rcpt = LC_RCPT_PROTOCOL_ERROR;
     addr->smtp_done = true;
+    net_answered(addr);
     lc_net_try_decide(addr, false);
   }
 }
@@ -448,6 +459,7 @@ static void net_probe_done_cb(struct lc_probe *probe,
   struct lc_result *r = &addr->item->result;
 
   addr->smtp_done = true;
+  net_answered(addr);
   addr->obs.rcpt = result->cls;
   addr->obs.rcpt_code = result->code;
   snprintf(addr->obs.rcpt_enhanced, sizeof(addr->obs.rcpt_enhanced), "%s",
@@ -508,6 +520,8 @@ void lc_net_check(struct lc_net *net, struct lc_item *item,
   }
   net->in_flight++;
   struct net_domain *d = addr->domain;
+  d->unanswered++;
+  addr->counted_unanswered = true;
   if (d->dns_done) {
     net_start_smtp(addr);
     return;
@@ -528,9 +542,13 @@ void lc_net_check(struct lc_net *net, struct lc_item *item,
 static void net_wake_all(struct lc_net *net)
 {
   net->hold_evictions = true;
+  /* A domain with rows still waiting for SMTP answers may yet show that
+   * its gateway validates; those answers come without more input, so only
+   * quiet domains are decided here (all of them on shutdown). */
   for (size_t i = 0; i < net->table_size; i++)
     for (struct net_domain *d = net->table[i]; d != NULL; d = d->hash_next)
-      if (d->evidence_waiters != NULL)
+      if (d->evidence_waiters != NULL &&
+          (d->unanswered == 0 || net->shutting_down))
         lc_net_wake(d, true);
   net->hold_evictions = false;
   net_evict(net);

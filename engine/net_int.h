@@ -43,6 +43,9 @@ struct net_domain {
   int probe_code;
   char probe_enhanced[16];
   bool any_accepted;
+  /* Rows of the domain still waiting for their SMTP answer: while any is,
+   * evidence that the gateway validates may still come. */
+  unsigned unanswered;
 
   struct net_addr *dns_waiters;
   struct net_addr *evidence_waiters;
@@ -59,8 +62,9 @@ struct net_addr {
   bool smtp_done;
   bool identity_done;
   bool parked_for_gateway;
-  struct net_seen *seen; /* entry this row owns, or NULL */
-  struct net_addr *next; /* in a domain's waiter list */
+  bool counted_unanswered; /* counted in domain->unanswered */
+  struct net_seen *seen;   /* entry this row owns, or NULL */
+  struct net_addr *next;   /* in a domain's waiter list */
 };
 
 struct lc_net {

@@ -145,7 +145,9 @@ static void progress_draw(struct lc_progress *p, const char *end)
   progress_view(p, &view);
   lc_progress_format(&view, p->tty ? progress_width() : 0, line, sizeof(line));
   /* On a terminal the cursor is left at the start of the line, so that a
-   * warning printed before the next redraw starts there too. */
+   * warning printed before the next redraw starts there too.
+   * NOTE: a warning shorter than the progress line leaves the line's tail
+   * visible after it, because the log does not clear the line first. */
   if (p->tty)
     fprintf(stderr, "\r%s\033[K%s", line, end);
   else

@@ -100,8 +100,7 @@ enum lc_status lc_csv_writer_field(struct lc_csv_writer *w, const char *bytes,
  * spreadsheet. */
 static bool writer_formula_start(char c)
 {
-  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' ||
-         c == '\r';
+  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
 void lc_csv_sanitize_cell(const char *text, char *buf, size_t size)

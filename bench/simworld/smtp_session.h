@@ -30,9 +30,9 @@ struct smtp_session {
   char peer[16]; /* client IPv4 as text */
   bool counted_session;
   bool concurrency_released; /* no longer counted as concurrent */
-  bool tls_pending;   /* start TLS once the queued reply is sent */
-  bool close_pending; /* close once the queued reply is sent */
-  bool waiting;       /* a delayed reply is queued */
+  bool tls_pending;          /* start TLS once the queued reply is sent */
+  bool close_pending;        /* close once the queued reply is sent */
+  bool waiting;              /* a delayed reply is queued */
   bool timer_open;
   unsigned open_handles;
   unsigned rcpts; /* RCPT commands in the current transaction */

@@ -3,12 +3,11 @@
  * The first input byte seeds the chunk sizes, and the rest is fed to
  * lc_reply_parse() in chunks of 1 to 64 bytes, the way replies arrive from
  * a socket. Every complete reply is classified and its code formatted.
- * Checked invariants: the parser consumes at most what it was given and at
- * least one byte while it makes progress, a complete reply has a code in
- * 200..559 (three digits, first 2-5, second 0-5), at most
- * LC_REPLY_LINES_MAX lines, NUL-terminated text that is valid UTF-8
- * without control characters, and a class that only a reply can
- * produce.
+ * The parser must consume at most the bytes it was given, and at least one
+ * while it makes progress. A complete reply must have a code of 200 to 559
+ * (three digits, the first 2-5, the second 0-5) and at most
+ * LC_REPLY_LINES_MAX lines. Its text must be NUL-terminated valid UTF-8
+ * without control characters, and its class one that a reply can produce.
  */
 #include <stdint.h>
 #include <stdlib.h>
