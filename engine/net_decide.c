@@ -70,10 +70,6 @@ static void net_complete(struct net_addr *addr, struct lc_verdict verdict)
     }
   }
   r->catch_all = net_catch_all(d);
-  if (lc_log_enabled(LC_LOG_INFO))
-    lc_info("address=%s status=%s reason=%s mx=%s code=%s", r->normalized,
-            lc_status_name(verdict.status), lc_reason_name(verdict.reason),
-            r->mx, r->smtp_code);
   struct net_addr *copies = lc_net_seen_finish(net->seen, addr), *next;
   lc_net_domain_release(net, d);
   lc_pipeline_item_done(addr->item);

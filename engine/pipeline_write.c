@@ -76,8 +76,7 @@ static void write_log_field(char *buf, size_t *len, size_t size,
 /* One grep-able line per written row, e.g.
  * row=12 line=13 address=ann@example.com status=undeliverable
  * reason=mailbox_not_found mx=mx.example.com provider="" code="550 5.1.1"
- * NOTE: engine/net_decide.c also logs an "address=" line when it decides
- * a network row, so those rows get two info lines. */
+ */
 static void write_log_row(const struct lc_item *item)
 {
   const struct lc_result *r = &item->result;
