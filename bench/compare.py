@@ -459,10 +459,10 @@ def cmd_latency(args):
         delays.append(drain_times[j] - feed[i])
     delays.sort()
     print("rows", len(delays))
+    if len(feed) > 0 and len(drain_times) > 0:
+        print("run_s %.2f" % (drain_times[len(drain_times) - 1] - feed[0]))
     for p in (50, 90, 99, 100):
         print("p%d_s %.3f" % (p, percentile(delays, p)))
-    if len(feed) > 1:
-        print("feed_span_s %.2f" % (feed[len(feed) - 1] - feed[0]))
 
 
 # --- sampler: open sessions and RCPTs over time --------------------------

@@ -124,11 +124,12 @@ attempt() {
 
 # --- worlds --------------------------------------------------------------
 
-# make_world DIR DOMAINS ADDRESSES [ROWS]: generate once per parameters.
+# make_world DIR MIX DOMAINS ADDRESSES [ROWS]: generate once per
+# parameters. MIX is a --profile-mix value, empty for simworld's default.
 make_world() {
-  local dir=$1 domains=$2 addresses=$3 rows=${4:-$3}
+  local dir=$1 mix=$2 domains=$3 addresses=$4 rows=${5:-$4}
   local params="seed=$BENCH_SEED domains=$domains addresses=$addresses"
-  params="$params rows=$rows mx=$BENCH_MX_HOSTS mix=$BENCH_MIX"
+  params="$params rows=$rows mx=$BENCH_MX_HOSTS mix=$mix"
   if [ -f "$dir/input.csv" ] && [ "$(cat "$dir/params" 2>/dev/null)" = "$params" ]; then
     return 0
   fi
@@ -136,7 +137,7 @@ make_world() {
   local args=(gen --seed "$BENCH_SEED" --domains "$domains"
     --addresses "$addresses" --rows "$rows" --mx-hosts "$BENCH_MX_HOSTS"
     --out "$dir")
-  [ -n "$BENCH_MIX" ] && args+=(--profile-mix "$BENCH_MIX")
+  [ -n "$mix" ] && args+=(--profile-mix "$mix")
   cmd "world $(basename "$dir")" simworld "${args[@]}"
   "$sim" "${args[@]}" >/dev/null || die "simworld gen failed"
   echo "$params" >"$dir/params"
@@ -199,9 +200,9 @@ net_options() {
     --per-mx-connections "$BENCH_PER_MX"
     --rcpt-per-session "$BENCH_RCPT_PER_SESSION"
     --connect-rate 100000 --rcpt-rate 100000000
-    --max-rows-in-flight "$BENCH_WINDOW"
     --identity-url "https://127.0.0.1:$https_port" --ca-file "$dir/ca.pem"
     --identity-rate 10000 --seed 7)
+  window_args=(--max-rows-in-flight "$BENCH_WINDOW")
 }
 
 # run_lc CPUS LABEL ARGS...: run listclean pinned to CPUS under

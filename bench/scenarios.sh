@@ -26,8 +26,8 @@ net_throughput() {
   start_world "$dir" "$latency"
   cmd "$scenario world" simworld "${sim_args[@]}"
   start_sampler "$dir"
-  run_lc 0 "$scenario throughput" "${net_args[@]}" "$dir/input.csv" \
-    -o "$dir/out.csv.zst"
+  run_lc 0 "$scenario throughput" "${net_args[@]}" "${window_args[@]}" \
+    "$dir/input.csv" -o "$dir/out.csv.zst"
   stop_sampler
   stop_world
   measure_end
@@ -37,8 +37,9 @@ net_latency() {
   local scenario=$1 dir=$2 latency=$3
   measure_begin
   start_world "$dir" "$latency"
-  cmd "$scenario latency" "compare.py feed input.csv |" taskset -c 0 \
-    listclean "${net_args[@]}" --no-zstd - "| compare.py drain"
+  cmd "$scenario latency" "taskset -c 1 compare.py feed input.csv |" \
+    taskset -c 0 listclean "${net_args[@]}" --no-zstd - \
+    "| taskset -c 1 compare.py drain"
   taskset -c 1 python3 "$compare" feed "$dir/input.csv" "$dir/feed.bin" |
     taskset -c 0 "$lc" "${net_args[@]}" --no-zstd - 2>"$BENCH_DIR/listclean.err" |
     taskset -c 1 python3 "$compare" drain "$dir/out.plain.csv" "$dir/drain.bin"
@@ -88,6 +89,8 @@ net_scenario() {
   load_values "$dir/latency.txt"
   fig "$scenario" row_latency_p50 "$cv_p50_s" s "read to written $noise"
   fig "$scenario" row_latency_p99 "$cv_p99_s" s "max $cv_p100_s s, $cv_rows rows"
+  fig "$scenario" latency_run_rows_per_s "$(per_second "$cv_rows" "$cv_run_s")" rows/s \
+    "pipes, plain CSV, default --max-rows-in-flight"
   [ "$BENCH_KEEP" = 1 ] || rm -f "$dir/out.plain.csv" "$dir/feed.bin" "$dir/drain.bin"
 }
 
@@ -107,21 +110,22 @@ bound_figures() {
 }
 
 scenario_net0() {
-  local dir="$BENCH_DIR/world"
-  make_world "$dir" "$BENCH_DOMAINS" "$BENCH_ADDRESSES"
+  local dir="$BENCH_DIR/world-fast"
+  make_world "$dir" "$BENCH_FAST_MIX" "$BENCH_DOMAINS" "$BENCH_ADDRESSES"
   net_scenario net0 "$dir" 0
 }
 
 scenario_net50() {
   local dir="$BENCH_DIR/world"
-  make_world "$dir" "$BENCH_DOMAINS" "$BENCH_ADDRESSES"
+  make_world "$dir" "$BENCH_MIX" "$BENCH_DOMAINS" "$BENCH_ADDRESSES"
   net_scenario "net$BENCH_LATENCY_MS" "$dir" "$BENCH_LATENCY_MS"
   net50_out="$dir/out.csv"
 }
 
 scenario_net1m() {
   local dir="$BENCH_DIR/world1m" rows
-  make_world "$dir" $((BENCH_NET1M_ADDRESSES / 5)) "$BENCH_NET1M_ADDRESSES"
+  make_world "$dir" "$BENCH_FAST_MIX" $((BENCH_NET1M_ADDRESSES / 5)) \
+    "$BENCH_NET1M_ADDRESSES"
   rows=$(truth_rows "$dir")
   net_options "$dir"
   say "# net1m: $rows rows, SMTP reply latency 0 ms"
@@ -179,7 +183,8 @@ lc_sample_run() {
   local dir="$BENCH_DIR/world"
   measure_begin
   start_world "$dir" "$BENCH_LATENCY_MS"
-  run_lc 0 "peers listclean" "${net_args[@]}" "$BENCH_DIR/sample.csv" \
+  run_lc 0 "peers listclean" "${net_args[@]}" "${window_args[@]}" \
+    "$BENCH_DIR/sample.csv" \
     -o "$BENCH_DIR/sample-out.csv"
   stop_world
   measure_end
@@ -187,7 +192,7 @@ lc_sample_run() {
 
 scenario_peers() {
   local dir="$BENCH_DIR/world" n=$BENCH_PEER_ROWS s=$BENCH_PEER_SERIAL_ROWS
-  make_world "$dir" "$BENCH_DOMAINS" "$BENCH_ADDRESSES"
+  make_world "$dir" "$BENCH_MIX" "$BENCH_DOMAINS" "$BENCH_ADDRESSES"
   say "# peers: first $n rows (first $s for one-at-a-time runs) of the" \
     "world's export, SMTP reply latency $BENCH_LATENCY_MS ms"
   python3 "$compare" sample "$dir/input.csv" "$n" "$BENCH_DIR/sample.tsv"
@@ -228,7 +233,7 @@ make_syntax_input() {
   local dir="$BENCH_DIR/syntax" rows=$BENCH_SYNTAX_ROWS
   local addresses=$((rows / 10 > 1000 ? rows / 10 : 1000))
   syntax_input="$dir/input.csv"
-  BENCH_MIX="" make_world "$dir" $((addresses / 10)) "$addresses" "$rows"
+  make_world "$dir" "" $((addresses / 10)) "$addresses" "$rows"
   syntax_rows=$(truth_rows "$dir")
 }
 

@@ -1,16 +1,36 @@
 /* listclean: clean an email list. Entry point. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 
 #include "cmd/options.h"
 #include "engine/job.h"
 #include "engine/log.h"
 
+/* Give closed standard descriptors a /dev/null, so that no file, socket or
+ * event loop descriptor is opened as 0, 1 or 2 and then written to as if
+ * it were standard output. */
+static void main_guard_std_fds(void)
+{
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      int null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+      if (null >= 0 && null != fd) {
+        dup2(null, fd);
+        close(null);
+      }
+    }
+  }
+}
+
 int main(int argc, char **argv)
 {
   struct lc_job_options options;
   enum lc_options_action action;
 
+  main_guard_std_fds();
   lc_job_options_init(&options);
   options.argc = argc;
   options.argv = argv;

@@ -109,7 +109,8 @@ static void checker_flags(struct lc_checker *c, const struct lc_address *addr,
   if (lc_dedup_full(c->dedup) && !c->dedup_full_reported) {
     c->dedup_full_reported = true;
     lc_warn("duplicate detection is full after %llu distinct addresses; "
-            "later duplicates are not flagged (raise --dedup-memory)",
+            "from now on some new addresses are not remembered, so their "
+            "later copies are not flagged (raise --dedup-memory)",
             (unsigned long long)lc_dedup_count(c->dedup));
   }
 }

@@ -5,12 +5,15 @@
 #include <sys/mman.h>
 
 #define DEDUP_SLOTS 8 /* fingerprints per bucket: one 32-byte line */
+/* Displacements tried before a fingerprint is dropped. */
+#define DEDUP_MAX_KICKS 500
 
 struct lc_dedup {
   uint32_t *slots; /* nbuckets * DEDUP_SLOTS; 0 marks an empty slot */
   size_t bytes;
   uint64_t mask; /* nbuckets - 1 */
   uint64_t count;
+  uint64_t dropped; /* fingerprints lost because the table was full */
   bool full;
 };
 
@@ -66,9 +69,22 @@ static int dedup_find(const uint32_t *bucket, uint32_t fp)
   return -1;
 }
 
+/* The other bucket of fingerprint FP when it sits in bucket B. Applying it
+ * twice gives B back, so an entry can move between its two buckets
+ * knowing only its fingerprint. */
+static uint64_t dedup_alt(const struct lc_dedup *set, uint64_t b, uint32_t fp)
+{
+  return (b ^ (((uint64_t)fp * 0x9e3779b97f4a7c15ull) >> 24)) & set->mask;
+}
+
 uint64_t lc_dedup_prefetch(const struct lc_dedup *set, uint64_t hash)
 {
-  __builtin_prefetch(set->slots + (hash & set->mask) * DEDUP_SLOTS);
+  uint32_t fp = (uint32_t)(hash >> 32);
+  uint64_t b1 = hash & set->mask;
+
+  __builtin_prefetch(set->slots + b1 * DEDUP_SLOTS);
+  __builtin_prefetch(set->slots +
+                     dedup_alt(set, b1, fp ? fp : 1) * DEDUP_SLOTS);
   return hash;
 }
 
@@ -77,37 +93,48 @@ bool lc_dedup_seen(struct lc_dedup *set, const char *address, size_t len)
   return lc_dedup_seen_hash(set, lc_hash_nocase(address, len));
 }
 
+/* Put FP into bucket B or, when it is full, move entries to their other
+ * bucket (cuckoo displacement) until one finds room. Returns false when a
+ * fingerprint had to be dropped. */
+static bool dedup_insert(struct lc_dedup *set, uint64_t b, uint32_t fp)
+{
+  for (int kick = 0; kick < DEDUP_MAX_KICKS; kick++) {
+    uint32_t *bucket = set->slots + b * DEDUP_SLOTS;
+    int slot = dedup_find(bucket, 0);
+    if (slot >= 0) {
+      bucket[slot] = fp;
+      return true;
+    }
+    slot = kick % DEDUP_SLOTS;
+    uint32_t victim = bucket[slot];
+    bucket[slot] = fp;
+    fp = victim;
+    b = dedup_alt(set, b, fp);
+  }
+  return false;
+}
+
 bool lc_dedup_seen_hash(struct lc_dedup *set, uint64_t h)
 {
   uint32_t fp = (uint32_t)(h >> 32);
-  uint32_t *b1, *b2;
-  int free1, free2;
+  uint64_t b1, b2;
 
   if (fp == 0)
     fp = 1;
-  /* A fingerprint goes to its second bucket only while its first one is
-   * full, and slots are never freed, so a first bucket with a free slot
-   * settles the lookup with one cache line. */
-  b1 = set->slots + (h & set->mask) * DEDUP_SLOTS;
-  if (dedup_find(b1, fp) >= 0)
+  b1 = h & set->mask;
+  b2 = dedup_alt(set, b1, fp);
+  if (dedup_find(set->slots + b1 * DEDUP_SLOTS, fp) >= 0 ||
+      dedup_find(set->slots + b2 * DEDUP_SLOTS, fp) >= 0)
     return true;
-  free1 = dedup_find(b1, 0);
-  if (free1 >= 0) {
-    b1[free1] = fp;
-    set->count++;
-    return false;
-  }
-  b2 = set->slots +
-       ((h ^ ((uint64_t)fp * 0x9e3779b97f4a7c15ull)) & set->mask) * DEDUP_SLOTS;
-  if (dedup_find(b2, fp) >= 0)
-    return true;
-  free2 = dedup_find(b2, 0);
-  if (free2 < 0) {
-    set->full = true;
-    return false;
-  }
-  b2[free2] = fp;
   set->count++;
+  if (dedup_find(set->slots + b2 * DEDUP_SLOTS, 0) >= 0 &&
+      dedup_find(set->slots + b1 * DEDUP_SLOTS, 0) < 0)
+    b1 = b2;
+  if (!dedup_insert(set, b1, fp)) {
+    set->full = true;
+    set->dropped++;
+    set->count--;
+  }
   return false;
 }
 
@@ -119,6 +146,11 @@ uint64_t lc_dedup_count(const struct lc_dedup *set)
 bool lc_dedup_full(const struct lc_dedup *set)
 {
   return set->full;
+}
+
+uint64_t lc_dedup_dropped(const struct lc_dedup *set)
+{
+  return set->dropped;
 }
 
 void lc_dedup_free(struct lc_dedup *set)

@@ -1,12 +1,14 @@
 /* Duplicate detection in bounded memory.
  *
  * The set stores a 32-bit fingerprint of each normalised address (compared
- * without case) in one of two buckets chosen by other bits of a 64-bit
- * hash: the first bucket while it has room, else the second. Memory is fixed at
- * creation. The price is a small false-positive rate: with the table full,
- * about 4 lookups in a billion report a duplicate that is not one. When both
- * buckets of a new address are full the address is not stored, and
- * lc_dedup_full() turns true; later copies of such addresses are not flagged.
+ * without case) in one of two buckets of 8 slots, chosen from a 64-bit
+ * hash. When both buckets are full, entries move to their other bucket
+ * (cuckoo hashing), so the table fills to about 95% before a fingerprint
+ * has to be dropped. Memory is fixed at creation: 4 bytes per slot. The
+ * price is a small false-positive rate: a lookup compares 16 fingerprints,
+ * so with the table full about 4 lookups in a billion report a duplicate
+ * that is not one. A dropped fingerprint is counted, lc_dedup_full() turns
+ * true, and later copies of that address are not flagged.
  */
 #ifndef LC_DEDUP_H
 #define LC_DEDUP_H
@@ -32,10 +34,11 @@ uint64_t lc_dedup_prefetch(const struct lc_dedup *set, uint64_t hash);
 /* lc_dedup_seen() for an address whose hash is already known. */
 bool lc_dedup_seen_hash(struct lc_dedup *set, uint64_t hash);
 
-/* Number of distinct addresses stored, and whether one had to be dropped
- * because the table was full. */
+/* Number of distinct addresses stored, whether one had to be dropped
+ * because the table was full, and how many were. */
 uint64_t lc_dedup_count(const struct lc_dedup *set);
 bool lc_dedup_full(const struct lc_dedup *set);
+uint64_t lc_dedup_dropped(const struct lc_dedup *set);
 
 /* 64-bit hash of LEN bytes, ignoring ASCII case. */
 uint64_t lc_hash_nocase(const char *bytes, size_t len);

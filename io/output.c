@@ -210,8 +210,9 @@ enum lc_status lc_output_flush(struct lc_output *out)
 {
   if (out->error != LC_OK)
     return out->error;
-  /* An empty frame would only add bytes. */
-  if (out->cctx != NULL && out->frame_in == 0)
+  /* An empty frame would only add bytes, except in an output that has
+   * none yet: zstd rejects a file of 0 bytes. */
+  if (out->cctx != NULL && out->frame_in == 0 && out->bytes_out > 0)
     return LC_OK;
   out->frame_in = 0;
   return output_drain(out, ZSTD_e_end);
