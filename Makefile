@@ -106,6 +106,11 @@ format:
 	clang-format -i $(wildcard cmd/*.[ch] engine/*.[ch] io/*.[ch] \
 	  tests/unit/*.[ch] bench/simworld/*.[ch])
 
+# Benchmarks against simulated mail worlds on loopback (bench/run.sh):
+# one line per figure. BENCH_* variables set sizes, latency and scenarios.
+bench: all
+	@bash bench/run.sh
+
 install: build/listclean
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 build/listclean $(DESTDIR)$(PREFIX)/bin/listclean

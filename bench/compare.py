@@ -514,7 +514,8 @@ def cmd_sampler(args):
 def cmd_series(args):
     """Peak open sessions: (TCP sockets - BASELINE) / 2, since both ends
     of every loopback connection are in this namespace. Peak RCPT and
-    session rates: the best 5 s window of simworld's counters."""
+    session rates: the best 5 s window of simworld's counters, which the
+    sampler reads once a second."""
     baseline = int(args[1])
     try:
         with open(args[0], encoding="ascii") as f:
@@ -532,12 +533,14 @@ def cmd_series(args):
     print("samples", len(rows))
     print("peak_open_sessions", max(0, int((peak - baseline) // 2)))
     best_rcpt = best_session = 0.0
+    # A run shorter than the window counts as one window.
+    window = min(5.0, rows[-1][0] - rows[0][0])
     j = 0
     for i in range(len(rows)):
-        while rows[i][0] - rows[j][0] > 5.0:
+        while rows[i][0] - rows[j][0] > window:
             j += 1
         span = rows[i][0] - rows[j][0]
-        if span >= 4.0:
+        if span > 0 and span >= window - 1.0:
             best_rcpt = max(best_rcpt, (rows[i][2] - rows[j][2]) / span)
             best_session = max(best_session, (rows[i][3] - rows[j][3]) / span)
     print("peak_rcpts_per_s %.0f" % best_rcpt)

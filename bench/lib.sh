@@ -143,7 +143,9 @@ make_world() {
   echo "$params" >"$dir/params"
 }
 
-# start_world DIR LATENCY_MS: serve DIR on simworld's core (CPU 1).
+# start_world DIR LATENCY_MS: serve DIR on simworld's core (CPU 1). The
+# share of throttled identity answers is $throttle_pct (simworld's default
+# 10 when empty).
 start_world() {
   local dir=$1 latency=$2 i=0
   rm -f "$dir/serve.out" "$dir/stats.json"
@@ -151,6 +153,7 @@ start_world() {
     --smtp-port "$smtp_port" --https-port "$https_port"
     --latency-ms "$latency" --tarpit-ms "$BENCH_TARPIT_MS"
     --greylist-s "$BENCH_GREYLIST_S" --stats "$dir/stats.json")
+  [ -n "${throttle_pct:-}" ] && sim_args+=(--throttle-pct "$throttle_pct")
   taskset -c 1 "$sim" "${sim_args[@]}" >"$dir/serve.out" 2>"$dir/serve.err" &
   sim_pid=$!
   until grep -q ready "$dir/serve.out" 2>/dev/null; do
@@ -191,7 +194,7 @@ stop_sampler() {
 # Options of every network run against a served world.
 net_options() {
   local dir=$1
-  net_args=(--dns-server "127.0.0.1:$dns_port" --dns-timeout 0.5
+  net_args=(--dns-server "127.0.0.1:$dns_port" --dns-timeout 2
     --smtp-port "$smtp_port" --allow-private-mx
     --helo probe.listclean.test --from check@probe.listclean.test
     --connect-timeout 1 --command-timeout 2 --greylist-retry 1
