@@ -244,13 +244,6 @@ load_values() {
   done <"$1"
 }
 
-# Records (rows) of a CSV file, header excluded.
-csv_rows() {
-  python3 -c 'import csv, sys
-with open(sys.argv[1], newline="", encoding="utf-8", errors="replace") as f:
-    print(sum(1 for _ in csv.reader(f)) - 1)' "$1"
-}
-
 # head_csv IN N OUT: header and first N records of IN.
 head_csv() {
   python3 "$compare" head "$1" "$2" "$3"

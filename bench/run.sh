@@ -3,11 +3,12 @@
 #
 # Generates simulated mail worlds with build/simworld, serves them on
 # loopback, cleans their exports with build/listclean and prints one line
-# per figure: throughput, CPU per address, peak memory, read-to-written
-# latency, SMTP sessions and RCPTs per second, connections per MX, zstd
-# ratio and accuracy against the world's truth.csv. Two peer checkers
-# (npm email-verify, Debian's Mail::CheckUser) run on a sample of the same
-# input against the same world. bench/RESULTS.md explains every figure.
+# per figure. The figures are throughput, CPU per address, peak memory,
+# read-to-written latency, SMTP sessions and RCPTs per second, connections
+# per MX, zstd ratio and accuracy against the world's truth.csv. Two peer
+# checkers (npm email-verify, Debian's Mail::CheckUser) run on a sample of
+# the same input against the same world. bench/RESULTS.md explains every
+# figure.
 #
 # The whole run happens in a private network namespace (unshare -n) whose
 # only interface is lo, so no process of the benchmark can reach another
@@ -29,9 +30,9 @@ peers="$top/bench/peers"
 : "${BENCH_DOMAINS:=20000}"
 : "${BENCH_ADDRESSES:=100000}"
 : "${BENCH_MX_HOSTS:=2000}"
-# Without the refused-host and dead-primary profiles: with them listclean
-# stalls on worlds where many MX names share one refusing address (see
-# RESULTS.md). Set BENCH_MIX= for the full default mix.
+# The default leaves out the refused-host and dead-primary profiles,
+# because listclean stalls on worlds where many MX names share one
+# refusing address (see RESULTS.md). BENCH_MIX= gives the full mix.
 : "${BENCH_MIX=smtp:refused=0,dns:dead_primary=0}"
 # The CPU-bound worlds (net0, net1m) also leave out every profile that
 # makes a checker wait: silent hosts and DNS, tarpits, greylisting and

@@ -539,17 +539,43 @@ void lc_net_check(struct lc_net *net, struct lc_item *item,
   }
 }
 
+void lc_net_park_link(struct lc_net *net, struct net_domain *d)
+{
+  d->park_prev = NULL;
+  d->park_next = net->parked;
+  if (net->parked != NULL)
+    net->parked->park_prev = d;
+  net->parked = d;
+}
+
+void lc_net_park_unlink(struct lc_net *net, struct net_domain *d)
+{
+  if (d->park_prev != NULL)
+    d->park_prev->park_next = d->park_next;
+  else
+    net->parked = d->park_next;
+  if (d->park_next != NULL)
+    d->park_next->park_prev = d->park_prev;
+  d->park_prev = d->park_next = NULL;
+}
+
 static void net_wake_all(struct lc_net *net)
 {
+  struct net_domain *list = net->parked, *next;
+
+  /* Walk only the domains with parked rows, from a detached list: waking
+   * a domain unlinks it and may link it again. A domain with rows still
+   * waiting for SMTP answers may yet show that its gateway validates;
+   * those answers come without more input, so only quiet domains are
+   * decided here (all of them on shutdown). */
   net->hold_evictions = true;
-  /* A domain with rows still waiting for SMTP answers may yet show that
-   * its gateway validates; those answers come without more input, so only
-   * quiet domains are decided here (all of them on shutdown). */
-  for (size_t i = 0; i < net->table_size; i++)
-    for (struct net_domain *d = net->table[i]; d != NULL; d = d->hash_next)
-      if (d->evidence_waiters != NULL &&
-          (d->unanswered == 0 || net->shutting_down))
-        lc_net_wake(d, true);
+  net->parked = NULL;
+  for (struct net_domain *d = list; d != NULL; d = next) {
+    next = d->park_next;
+    lc_net_park_link(net, d);
+    if (d->unanswered == 0 || net->shutting_down)
+      lc_net_wake(d, true);
+  }
   net->hold_evictions = false;
   net_evict(net);
 }

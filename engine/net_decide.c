@@ -149,6 +149,8 @@ static void net_park(struct net_addr *addr, bool gateway_wait)
     addr->net->gateway_waiting++;
     lc_net_parked(addr->net);
   }
+  if (addr->domain->evidence_waiters == NULL)
+    lc_net_park_link(addr->net, addr->domain);
   addr->next = addr->domain->evidence_waiters;
   addr->domain->evidence_waiters = addr;
 }
@@ -170,6 +172,8 @@ void lc_net_wake(struct net_domain *d, bool force)
 {
   struct net_addr *list = d->evidence_waiters, *next;
 
+  if (list != NULL)
+    lc_net_park_unlink(list->net, d);
   d->evidence_waiters = NULL;
   for (; list != NULL; list = next) {
     next = list->next;

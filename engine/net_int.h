@@ -49,6 +49,8 @@ struct net_domain {
 
   struct net_addr *dns_waiters;
   struct net_addr *evidence_waiters;
+  /* Link in lc_net.parked while evidence_waiters is not empty. */
+  struct net_domain *park_prev, *park_next;
 };
 
 /* One row in flight on the network side. */
@@ -73,6 +75,7 @@ struct lc_net {
   struct lc_dns_resolver *resolver;
   struct lc_sched *sched;
   struct lc_identity_client *identity; /* NULL unless requested */
+  struct net_domain *parked; /* domains with rows waiting for evidence */
   SSL_CTX *ssl_ctx;
   char helo[256];
   char mail_from[LC_SMTP_PATH_MAX + 1];
@@ -106,6 +109,10 @@ void lc_net_wake(struct net_domain *domain, bool force);
 void lc_net_finish_without_smtp(struct net_addr *addr);
 /* Drop a row's reference to its domain (it may become idle). */
 void lc_net_domain_release(struct lc_net *net, struct net_domain *domain);
+/* Add DOMAIN to, or remove it from, the list of domains with parked
+ * rows. */
+void lc_net_park_link(struct lc_net *net, struct net_domain *domain);
+void lc_net_park_unlink(struct lc_net *net, struct net_domain *domain);
 /* A row was parked for gateway evidence: make sure the park timer runs. */
 void lc_net_parked(struct lc_net *net);
 /* Count one callback less in flight; frees NET after a shutdown once

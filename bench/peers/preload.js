@@ -1,6 +1,6 @@
 // Preload (node -r) that points a Node mail checker at the simulated world.
 //
-// Node resolves host names through getaddrinfo(), which knows nothing of
+// Node resolves host names through getaddrinfo(), which does not use
 // simworld's DNS server, and email-verify dials port 25. This module makes
 // every DNS query go to PEER_DNS (ADDRESS:PORT), resolves the host names
 // that net.connect() is given through that server, and rewrites the port of
