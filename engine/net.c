@@ -565,7 +565,7 @@ static void net_wake_all(struct lc_net *net)
 
   /* Walk only the domains with parked rows, from a detached list: waking
    * a domain unlinks it and may link it again. A domain with rows still
-   * waiting for SMTP answers may yet show that its gateway validates;
+   * waiting for SMTP replies may yet show that its gateway validates;
    * those answers come without more input, so only quiet domains are
    * decided here (all of them on shutdown). */
   net->hold_evictions = true;

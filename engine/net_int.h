@@ -43,7 +43,7 @@ struct net_domain {
   int probe_code;
   char probe_enhanced[16];
   bool any_accepted;
-  /* Rows of the domain still waiting for their SMTP answer: while any is,
+  /* Rows of the domain still waiting for their SMTP reply: while any is,
    * evidence that the gateway validates may still come. */
   unsigned unanswered;
 
@@ -99,12 +99,12 @@ struct lc_net {
   bool hold_evictions; /* while walking the table */
 };
 
-/* Decide ITEM's verdict now that its SMTP answer is in, or park it on its
+/* Decide ITEM's verdict now that its SMTP reply is in, or park it on its
  * domain until the evidence it needs arrives (net_decide.c). */
 void lc_net_try_decide(struct net_addr *addr, bool force);
 /* Re-run lc_net_try_decide() for the rows parked on DOMAIN. */
 void lc_net_wake(struct net_domain *domain, bool force);
-/* Finish a row whose verdict needs no SMTP answer (DNS outcome, or SMTP
+/* Finish a row whose verdict needs no SMTP reply (DNS outcome, or SMTP
  * not requested). */
 void lc_net_finish_without_smtp(struct net_addr *addr);
 /* Drop a row's reference to its domain (it may become idle). */
