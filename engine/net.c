@@ -391,7 +391,8 @@ static void net_start_catch_all(struct lc_net *net, struct net_domain *d)
   net->in_flight++;
 }
 
-/* The row's SMTP stage is over (answered, or skipped). */
+/* Mark the row's SMTP stage as over, whether it got a reply or was
+ * skipped. */
 static void net_answered(struct net_addr *addr)
 {
   if (addr->counted_unanswered) {
@@ -472,15 +473,15 @@ static void net_probe_done_cb(struct lc_probe *probe,
              result->enhanced);
     snprintf(r->smtp_message, sizeof(r->smtp_message), "%s", result->message);
   }
-  if (result->cls == LC_RCPT_CONNECTION_FAILED)
+  if (result->cls == LC_RCPT_CONNECTION_FAILED) {
+    unsigned port = addr->net->opt->smtp_port ? addr->net->opt->smtp_port : 25;
     lc_log_warn_counted(
         "smtp connection failed",
         "no MX host of %s accepted a connection on port %u; if this "
         "happens for every domain, outbound port %u is probably blocked "
         "here: run with --checks syntax,dns instead",
-        addr->domain->name,
-        addr->net->opt->smtp_port ? addr->net->opt->smtp_port : 25,
-        addr->net->opt->smtp_port ? addr->net->opt->smtp_port : 25);
+        addr->domain->name, port, port);
+  }
   if (result->cls == LC_RCPT_ACCEPTED && !addr->domain->any_accepted) {
     addr->domain->any_accepted = true;
     lc_net_wake(addr->domain, false);
@@ -563,11 +564,11 @@ static void net_wake_all(struct lc_net *net)
 {
   struct net_domain *list = net->parked, *next;
 
-  /* Walk only the domains with parked rows, from a detached list: waking
-   * a domain unlinks it and may link it again. A domain with rows still
-   * waiting for SMTP replies may yet show that its gateway validates;
-   * those answers come without more input, so only quiet domains are
-   * decided here (all of them on shutdown). */
+  /* Walk only the domains with parked rows, from a detached list, because
+   * waking a domain unlinks it and may link it again. A domain with rows
+   * still waiting for SMTP replies may yet show that its gateway
+   * validates, and those replies come without more input. So only quiet
+   * domains are decided here, and all of them on shutdown. */
   net->hold_evictions = true;
   net->parked = NULL;
   for (struct net_domain *d = list; d != NULL; d = next) {
@@ -647,10 +648,10 @@ void lc_net_shutdown(struct lc_net *net)
   net->in_flight++; /* settled by the close callback of the timer */
   uv_close((uv_handle_t *)&net->park_timer, net_park_timer_closed_cb);
   /* The scheduler completes every probe (as not probed) and the resolver
-   * every lookup (as canceled), some of them later from the loop; their
-   * callbacks finish the rows, and the last one frees NET. Count this
-   * call as one more in flight, so that the completions made before it
-   * returns cannot free NET under it. */
+   * every lookup (as canceled), some of them later from the loop. Their
+   * callbacks finish the rows, and the last one frees NET. This call
+   * counts as one more in flight, so completions made before it returns
+   * cannot free NET under it. */
   net->in_flight++;
   lc_sched_shutdown(net->sched);
   net->sched = NULL;

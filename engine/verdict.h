@@ -62,7 +62,7 @@ enum lc_dns_outcome {
   LC_DNS_ERROR           /* SERVFAIL, REFUSED or timeout after retries */
 };
 
-/* Class of one RCPT answer (or of the failure that prevented one). */
+/* Class of one RCPT reply (or of the failure that prevented one). */
 enum lc_rcpt_class {
   LC_RCPT_NOT_PROBED,
   LC_RCPT_ACCEPTED,
@@ -75,7 +75,7 @@ enum lc_rcpt_class {
   LC_RCPT_RATE_LIMITED,      /* 421, 452 4.5.3, "too many ..." */
   LC_RCPT_TEMPORARY,         /* any other 4xx */
   LC_RCPT_TIMEOUT,
-  LC_RCPT_DROPPED,           /* connection closed before the answer */
+  LC_RCPT_DROPPED,           /* connection closed before the reply */
   LC_RCPT_CONNECTION_FAILED, /* no MX address accepted a connection */
   LC_RCPT_TLS_FAILED,
   LC_RCPT_PROTOCOL_ERROR
@@ -83,7 +83,7 @@ enum lc_rcpt_class {
 
 enum lc_tristate { LC_TRI_UNSET, LC_TRI_FALSE, LC_TRI_TRUE };
 
-/* Answer of the identity provider for one account. */
+/* Result of the identity provider for one account. */
 enum lc_identity {
   LC_IDENTITY_NOT_CHECKED,
   LC_IDENTITY_EXISTS,
