@@ -128,6 +128,8 @@ static enum lc_status net_setup_identity(struct lc_net *net, char *err,
   i.ca_file = o->ca_file;
   if (o->identity_rate > 0)
     i.rate = o->identity_rate;
+  if (o->identity_retry_ms > 0)
+    i.retry_delay_ms = o->identity_retry_ms;
   return lc_identity_new(net->loop, &i, &net->identity, err, err_size);
 }
 
@@ -313,9 +315,9 @@ static enum lc_status net_copy_route(struct net_domain *d,
 
 static void net_start_smtp(struct net_addr *addr);
 
-/* Politeness budgets are per mail server, not per name: domains whose MX
- * names differ (CNAMEs, vanity names) but lead to one address share one,
- * and the big shared clusters share one per provider. */
+/* The big shared clusters share one politeness budget per provider.
+ * Other hosts get one per address from the scheduler, so that names that
+ * lead to one server (CNAMEs, vanity names) share it. */
 static void net_set_group(struct net_domain *d)
 {
   static const char *const clusters[] = {"microsoft", "google", "yahoo"};
@@ -327,9 +329,6 @@ static void net_set_group(struct net_domain *d)
       return;
     }
   }
-  lc_netaddr_format((const struct sockaddr *)&d->route.hosts[0].addrs[0], false,
-                    d->group, sizeof(d->group));
-  d->route.group = d->group;
 }
 
 static void net_dns_cb(void *arg, const struct lc_dns_result *result)
@@ -567,14 +566,16 @@ static void net_wake_all(struct lc_net *net)
   /* Walk only the domains with parked rows, from a detached list, because
    * waking a domain unlinks it and may link it again. A domain with rows
    * still waiting for SMTP replies may yet show that its gateway
-   * validates, and those replies come without more input. So only quiet
-   * domains are decided here, and all of them on shutdown. */
+   * validates, and those replies come without more input; a pending
+   * catch-all probe will tell whether accepted rows are accept_all. So
+   * only quiet domains are decided here, and all of them on shutdown. */
   net->hold_evictions = true;
   net->parked = NULL;
   for (struct net_domain *d = list; d != NULL; d = next) {
     next = d->park_next;
     lc_net_park_link(net, d);
-    if (d->unanswered == 0 || net->shutting_down)
+    if ((d->unanswered == 0 && (d->probe_done || !d->probe_started)) ||
+        net->shutting_down)
       lc_net_wake(d, true);
   }
   net->hold_evictions = false;

@@ -32,7 +32,7 @@ struct net_domain {
   char *names; /* host names, NUL-separated */
   const char *provider;
   bool gateway;
-  char group[64]; /* scheduler budget key: provider cluster or first IP */
+  char group[64]; /* scheduler budget key of a provider cluster */
 
   /* Catch-all probe. */
   bool probe_started;

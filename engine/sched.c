@@ -17,6 +17,7 @@
 
 #include "engine/dedup.h"
 #include "engine/log.h"
+#include "engine/netaddr.h"
 #include "engine/sched_int.h"
 
 #define SCHED_MAX_CONNECTIONS_DEFAULT 2000
@@ -277,6 +278,7 @@ void lc_sched_maybe_free(struct lc_sched *s)
     return;
   lc_sched_map_free(&s->keys);
   lc_sched_map_free(&s->domains);
+  lc_sched_dead_free(s);
   free(s->rcpt_scratch);
   free(s->probe_scratch);
   free(s);
@@ -337,6 +339,19 @@ static void sched_complete_no_host(struct lc_sched *s, struct lc_probe *p)
   lc_sched_complete(s, p, &res);
 }
 
+/* The budget key of host H of route R: the route's group, else the
+ * host's first address, so that every name of one server shares one
+ * budget whichever domain's route leads there. */
+static const char *sched_key_name(const struct lc_sched_route *r,
+                                  const struct lc_sched_host *h, char *buf,
+                                  size_t size)
+{
+  if (r->group != NULL)
+    return r->group;
+  lc_netaddr_format((const struct sockaddr *)&h->addrs[0], false, buf, size);
+  return buf;
+}
+
 /* Queue P in the key of its current host. Hosts without addresses are
  * skipped, and so are hosts that recently failed to connect when the route
  * has a later host, or when they failed max_attempts times. */
@@ -347,16 +362,18 @@ static void sched_place(struct lc_sched *s, struct lc_probe *p)
 
   for (; p->sched.host < r->nhosts; p->sched.host++) {
     const struct lc_sched_host *h = &r->hosts[p->sched.host];
+    char name[LC_NETADDR_TEXT_MAX];
     struct sched_key *key;
     unsigned failures;
 
     if (h->naddrs == 0 || h->addrs == NULL)
       continue;
-    key = lc_sched_key_get(s, r->group != NULL ? r->group : h->name);
+    key = lc_sched_key_get(s, sched_key_name(r, h, name, sizeof(name)));
     if (key == NULL)
       break;
     p->sched.host_hash = lc_sched_hash(h->name);
-    failures = lc_sched_key_host_failures(key, p->sched.host_hash, now);
+    p->sched.addrs_hash = lc_sched_addrs_hash(h);
+    failures = lc_sched_dead_failures(s, p->sched.addrs_hash, now);
     if (failures > 0 && lc_sched_route_has_next(r, p->sched.host)) {
       s->stats.host_moves++;
       continue;

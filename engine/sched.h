@@ -2,7 +2,8 @@
  *
  * The domain logic submits one probe per recipient, each with the MX route
  * of its domain. The scheduler queues probes per MX key: the route's group
- * when set, such as "google", else the name of the MX host in use. It
+ * when set, such as "google", else the first address of the MX host in
+ * use, so that every name of one server shares its limits. It
  * starts sessions (engine/smtp.h) that ask up to rcpt_per_session
  * recipients each, and reports one final result per probe.
  *
@@ -40,11 +41,13 @@
  *     server dropped the connection or TLS failed: asked again in a new
  *     session; TLS failures with plain_retry switch the key to plain text.
  *   - no address of the host accepted a connection: the failure is kept
- *     for dead_host_ms, and every probe using the host whose route has a
- *     later MX host moves there at once (a dead primary MX is common).
- *     Probes at their last host stay while the key backs off, until the
- *     host failed in max_attempts sessions (sessions started before the
- *     last counted failure count as the same failure). Then they end with
+ *     for dead_host_ms, counted per set of addresses (so every MX name of
+ *     one refusing address shares the count), and every queued probe
+ *     using those addresses whose route has a later MX host moves there
+ *     at once (a dead primary MX is common). Probes at their last host
+ *     stay while the key pauses for backoff_ms, until the addresses
+ *     failed in max_attempts sessions (sessions started before the last
+ *     counted failure count as the same failure). Then they end with
  *     LC_RCPT_CONNECTION_FAILED.
  * A probe counts one attempt for each session that timed out or dropped
  * its RCPT, and for each session that ended for a rate limit, drop or TLS
@@ -109,7 +112,7 @@ struct lc_sched_route {
   size_t nhosts;
   const struct lc_sched_host *hosts; /* in preference order */
   const char *group; /* shared budget key ("microsoft", "google") or NULL
-                        for one key per host name */
+                        for one key per host address */
 };
 
 /* Scheduler bookkeeping inside a probe. Callers leave it alone. */
@@ -118,6 +121,7 @@ struct lc_probe_sched {
   uint64_t ready_ms;     /* earliest retry after a deferral */
   uint64_t deferred_ms;  /* time of the first deferral, 0 when none */
   uint64_t host_hash;    /* hash of the current host name */
+  uint64_t addrs_hash;   /* hash of the current host's addresses */
   uint32_t host;         /* index of the current host in route->hosts */
   uint16_t attempts;
   uint8_t state;

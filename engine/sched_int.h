@@ -16,11 +16,6 @@
 #include "engine/bucket.h"
 #include "engine/sched.h"
 
-/* Hosts with failed connections remembered per key. A group key rarely has
- * more failing hosts at once. When it does, the mark that expires first is
- * dropped, which costs one more failed session at most. */
-#define SCHED_DEAD_MAX 4
-
 /* Location of a probe. Changed only by lc_sched_probe_set_state(). */
 enum sched_probe_state {
   SCHED_PROBE_NEW,      /* not yet submitted */
@@ -61,15 +56,6 @@ struct sched_domain {
   char name[]; /* copied, NUL-terminated */
 };
 
-/* A host where no address accepted a connection. */
-struct sched_dead {
-  uint64_t host_hash;
-  uint64_t until_ms;  /* mark expires; 0: slot free */
-  uint64_t failed_ms; /* last counted failure */
-  unsigned failures;  /* sessions that failed to connect, counted once
-                         per failure event */
-};
-
 /* One MX key: a host name, or a provider group sharing one budget. */
 struct sched_key {
   struct sched_node node; /* in lc_sched.keys, by name */
@@ -94,8 +80,7 @@ struct sched_key {
   unsigned backoffs;         /* consecutive backoffs */
   bool plain;                /* TLS failed here: sessions without TLS */
   uint64_t learned_until_ms; /* keep plain and rcpt_limit until then */
-  struct sched_dead dead[SCHED_DEAD_MAX];
-  char name[]; /* copied, NUL-terminated */
+  char name[];               /* copied, NUL-terminated */
 };
 
 /* One SMTP session run by the scheduler. */
@@ -103,7 +88,8 @@ struct sched_session {
   struct sched_session *next; /* in key->sessions */
   struct sched_key *key;
   struct lc_smtp_session *smtp; /* NULL once its done callback ran */
-  uint64_t host_hash;           /* host it talks to */
+  uint64_t host_hash;           /* name of the host it talks to */
+  uint64_t addrs_hash;          /* addresses it dials */
   size_t count;                 /* recipients given so far */
   size_t cap;                   /* recipients it may take */
   size_t answered;              /* recipients the server replied to */
@@ -129,6 +115,8 @@ struct lc_sched {
   struct sched_list waiting;  /* deferred, sorted by ready_ms */
   struct sched_map keys;
   struct sched_map domains;
+  struct sched_map dead; /* connection failures, engine/sched_dead.c */
+  size_t dead_sweep_at;  /* sweep expired marks at this count */
   struct sched_key *ready, *ready_tail; /* keys that may start a session */
 
   const char **rcpt_scratch;       /* rcpt_per_session entries */
@@ -166,11 +154,7 @@ enum lc_status lc_sched_key_push(struct sched_key *key, struct lc_probe *probe,
 struct lc_probe *lc_sched_key_peek(struct sched_key *key);
 size_t lc_sched_key_take(struct sched_key *key, uint64_t host_hash,
                          struct lc_probe **out, size_t max);
-unsigned lc_sched_key_host_failures(struct sched_key *key, uint64_t host_hash,
-                                    uint64_t now_ms);
-unsigned lc_sched_key_mark_dead(struct sched_key *key, uint64_t host_hash,
-                                uint64_t now_ms, uint64_t started_ms);
-void lc_sched_key_evict_host(struct sched_key *key, uint64_t host_hash,
+void lc_sched_key_evict_host(struct sched_key *key, uint64_t addrs_hash,
                              bool all);
 void lc_sched_key_drain(struct sched_key *key, struct sched_list *out);
 unsigned lc_sched_key_budget(struct sched_key *key, uint64_t now_ms);
@@ -182,7 +166,18 @@ void lc_sched_key_ready(struct sched_key *key);
 void lc_sched_key_wake_at(struct sched_key *key, uint64_t delay_ms);
 void lc_sched_key_settle(struct sched_key *key);
 void lc_sched_key_close(struct sched_key *key);
+struct sched_node **lc_sched_map_bucket(const struct sched_map *map,
+                                        uint64_t hash);
+bool lc_sched_map_insert(struct sched_map *map, struct sched_node *node);
 void lc_sched_map_free(struct sched_map *map);
+
+/* engine/sched_dead.c */
+uint64_t lc_sched_addrs_hash(const struct lc_sched_host *host);
+unsigned lc_sched_dead_failures(const struct lc_sched *sched,
+                                uint64_t addrs_hash, uint64_t now_ms);
+unsigned lc_sched_dead_mark(struct lc_sched *sched, uint64_t addrs_hash,
+                            uint64_t now_ms, uint64_t started_ms);
+void lc_sched_dead_free(struct lc_sched *sched);
 
 /* engine/sched_session.c */
 void lc_sched_key_dispatch(struct sched_key *key);

@@ -2,11 +2,11 @@
  *
  * A key contains one queue per domain, linked in a ring that sessions serve
  * one probe at a time (round robin), plus the key's buckets, connection
- * budget, backoff and dead-host marks. Keys and domain queues are found
+ * budget and backoff. Keys and domain queues are found
  * through two intrusive hash maps of the scheduler.
  *
  * A key without probes or sessions is not freed at once. It stays until
- * its buckets are full, its backoff is over and its marks have expired,
+ * its buckets are full, its backoff is over and what it learned has expired,
  * because a new key would start with full buckets and no backoff, and
  * allow a burst that the server just rejected. Its timer is unreferenced
  * meanwhile, so an idle key never keeps the loop running.
@@ -23,8 +23,8 @@
 static void key_timer_cb(uv_timer_t *timer);
 static void key_close_cb(uv_handle_t *handle);
 
-static struct sched_node **map_bucket(const struct sched_map *map,
-                                      uint64_t hash)
+struct sched_node **lc_sched_map_bucket(const struct sched_map *map,
+                                        uint64_t hash)
 {
   return &map->buckets[hash & (map->nbuckets - 1)];
 }
@@ -56,13 +56,13 @@ static bool map_grow(struct sched_map *map)
   return true;
 }
 
-static bool map_insert(struct sched_map *map, struct sched_node *node)
+bool lc_sched_map_insert(struct sched_map *map, struct sched_node *node)
 {
   struct sched_node **slot;
 
   if (map->count >= map->nbuckets && !map_grow(map))
     return false;
-  slot = map_bucket(map, node->hash);
+  slot = lc_sched_map_bucket(map, node->hash);
   node->next = *slot;
   *slot = node;
   map->count++;
@@ -71,7 +71,7 @@ static bool map_insert(struct sched_map *map, struct sched_node *node)
 
 static void map_remove(struct sched_map *map, struct sched_node *node)
 {
-  struct sched_node **link = map_bucket(map, node->hash);
+  struct sched_node **link = lc_sched_map_bucket(map, node->hash);
 
   while (*link != node)
     link = &(*link)->next;
@@ -91,7 +91,7 @@ static struct sched_key *key_find(const struct lc_sched *s, const char *name,
 {
   if (s->keys.nbuckets == 0)
     return NULL;
-  for (struct sched_node *n = *map_bucket(&s->keys, hash); n != NULL;
+  for (struct sched_node *n = *lc_sched_map_bucket(&s->keys, hash); n != NULL;
        n = n->next) {
     struct sched_key *key = (struct sched_key *)n;
 
@@ -129,7 +129,7 @@ struct sched_key *lc_sched_key_get(struct lc_sched *s, const char *name)
   memcpy(key->name, name, len + 1);
   key->node.hash = hash;
   key->sched = s;
-  if (!map_insert(&s->keys, &key->node)) {
+  if (!lc_sched_map_insert(&s->keys, &key->node)) {
     free(key);
     return NULL;
   }
@@ -163,7 +163,7 @@ static struct sched_domain *domain_get(struct sched_key *key, const char *name)
   size_t len = strlen(name);
 
   for (struct sched_node *n =
-           s->domains.nbuckets ? *map_bucket(&s->domains, hash) : NULL;
+           s->domains.nbuckets ? *lc_sched_map_bucket(&s->domains, hash) : NULL;
        n != NULL; n = n->next) {
     d = (struct sched_domain *)n;
     if (n->hash == hash && d->key == key && strcasecmp(d->name, name) == 0)
@@ -174,7 +174,7 @@ static struct sched_domain *domain_get(struct sched_key *key, const char *name)
   memcpy(d->name, name, len + 1);
   d->node.hash = hash;
   d->key = key;
-  if (!map_insert(&s->domains, &d->node)) {
+  if (!lc_sched_map_insert(&s->domains, &d->node)) {
     free(d);
     return NULL;
   }
@@ -271,10 +271,10 @@ void lc_sched_key_drain(struct sched_key *key, struct sched_list *out)
   key->queued = 0;
 }
 
-/* Send the queued probes of KEY that use the host HOST_HASH on to their
- * next MX host: those that have one, or ALL of them (which completes the
- * ones at their last host). */
-void lc_sched_key_evict_host(struct sched_key *key, uint64_t host_hash,
+/* Send the queued probes of KEY whose current host has the addresses
+ * ADDRS_HASH on to their next MX host: those that have one, or ALL of them
+ * (which completes the ones at their last host). */
+void lc_sched_key_evict_host(struct sched_key *key, uint64_t addrs_hash,
                              bool all)
 {
   struct sched_list moved = {0};
@@ -287,7 +287,7 @@ void lc_sched_key_evict_host(struct sched_key *key, uint64_t host_hash,
     struct sched_list keep = {0};
 
     while ((p = lc_sched_list_pop(&d->probes)) != NULL) {
-      bool move = p->sched.host_hash == host_hash &&
+      bool move = p->sched.addrs_hash == addrs_hash &&
                   (all || lc_sched_route_has_next(p->route, p->sched.host));
 
       lc_sched_list_push(move ? &moved : &keep, p);
@@ -300,51 +300,6 @@ void lc_sched_key_evict_host(struct sched_key *key, uint64_t host_hash,
   key->queued -= moved.count;
   while ((p = lc_sched_list_pop(&moved)) != NULL)
     lc_sched_move_host(key->sched, p);
-}
-
-static struct sched_dead *key_dead_find(struct sched_key *key,
-                                        uint64_t host_hash, uint64_t now)
-{
-  for (size_t i = 0; i < SCHED_DEAD_MAX; i++)
-    if (key->dead[i].until_ms > now && key->dead[i].host_hash == host_hash)
-      return &key->dead[i];
-  return NULL;
-}
-
-/* Return the counted connection failures of HOST_HASH, 0 when it has no
- * mark or the mark expired. */
-unsigned lc_sched_key_host_failures(struct sched_key *key, uint64_t host_hash,
-                                    uint64_t now)
-{
-  struct sched_dead *d = key_dead_find(key, host_hash, now);
-
-  return d != NULL ? d->failures : 0;
-}
-
-/* Record that a session started at STARTED_MS could not connect to
- * HOST_HASH, and return the failures counted so far. Sessions started
- * before the last counted failure report the same outage, so they do not
- * count again. A new mark takes a free slot or else the one that expires
- * first. */
-unsigned lc_sched_key_mark_dead(struct sched_key *key, uint64_t host_hash,
-                                uint64_t now, uint64_t started_ms)
-{
-  struct sched_dead *d = key_dead_find(key, host_hash, now);
-
-  if (d == NULL) {
-    d = &key->dead[0];
-    for (size_t i = 1; i < SCHED_DEAD_MAX; i++)
-      if (key->dead[i].until_ms < d->until_ms)
-        d = &key->dead[i];
-    memset(d, 0, sizeof(*d));
-    d->host_hash = host_hash;
-  } else if (started_ms <= d->failed_ms) {
-    return d->failures;
-  }
-  d->failures++;
-  d->failed_ms = now;
-  d->until_ms = now + key->sched->opts.dead_host_ms;
-  return d->failures;
 }
 
 /* Return the connections KEY may have open at NOW: the budget halved by
@@ -444,8 +399,6 @@ static uint64_t key_fresh_ms(struct sched_key *key, uint64_t now)
     at = max_u64(at, key->budget_ms +
                          (uint64_t)o->backoff_ms *
                              (o->per_mx_connections - key->conn_budget));
-  for (size_t i = 0; i < SCHED_DEAD_MAX; i++)
-    at = max_u64(at, key->dead[i].until_ms);
   return max_u64(at, key->learned_until_ms);
 }
 

@@ -112,6 +112,7 @@ static void session_start(struct sched_key *key, uint64_t now)
   struct lc_probe *lead = lc_sched_key_peek(key);
   const struct lc_sched_host *host = &lead->route->hosts[lead->sched.host];
   uint64_t host_hash = lead->sched.host_hash;
+  uint64_t addrs_hash = lead->sched.addrs_hash;
   struct lc_smtp_options o = s->opts.smtp;
   size_t cap = key->rcpt_limit;
   struct sched_session *ss;
@@ -146,6 +147,7 @@ static void session_start(struct sched_key *key, uint64_t now)
   }
   ss->key = key;
   ss->host_hash = host_hash;
+  ss->addrs_hash = addrs_hash;
   ss->cap = cap;
   ss->started_ms = now;
   lc_bucket_take(&key->connects, 1, now);
@@ -223,8 +225,8 @@ static void session_retry(struct sched_session *ss, size_t index,
 
 /* No address of the session's host took a connection. Probes with a later
  * MX host move on at once, because a dead primary MX is common (nolisting).
- * Probes at their last host stay while the key backs off, and fail only
- * after max_attempts failures of that host. */
+ * Probes at their last host stay while the key pauses, and fail only after
+ * max_attempts failures of those addresses. */
 static void session_connect_failed(struct sched_session *ss, size_t index,
                                    struct lc_probe *p,
                                    const struct lc_smtp_result *res)
@@ -238,12 +240,12 @@ static void session_connect_failed(struct sched_session *ss, size_t index,
   if (!ss->connect_failed && !s->closing) {
     ss->connect_failed = true;
     ss->host_failures =
-        lc_sched_key_mark_dead(key, ss->host_hash, now, ss->started_ms);
+        lc_sched_dead_mark(s, ss->addrs_hash, now, ss->started_ms);
     lc_info("sched %s: MX host %s accepted no connection (failure %u of "
             "%u)",
             key->name, res->mx != NULL ? res->mx : "?", ss->host_failures,
             s->opts.max_attempts);
-    lc_sched_key_evict_host(key, ss->host_hash,
+    lc_sched_key_evict_host(key, ss->addrs_hash,
                             ss->host_failures >= s->opts.max_attempts);
     if (ss->host_failures < s->opts.max_attempts)
       lc_sched_key_pause(key, now);

@@ -1028,6 +1028,43 @@ static void no_host_left_fails(void **state)
   assert_true(w.end_ms - w.start_ms < 350);
 }
 
+/* Many MX names of one refusing address share one failure count, so they
+ * give up together after max_attempts rounds instead of each name
+ * starting its own count. */
+static void names_of_one_dead_address(void **state)
+{
+  static const struct srv_script script[1];
+  static struct troute routes[12];
+  static char names[12][32], domains[12][32];
+  static struct tprobe tps[24];
+  struct lc_sched_options o;
+  struct world w;
+
+  (void)state;
+  world_init(&w, 1, script);
+  world_options(&w, &o);
+  world_start(&w, &o);
+  for (size_t i = 0; i < 12; i++) {
+    snprintf(names[i], sizeof(names[i]), "mx%zu.dead.test", i);
+    snprintf(domains[i], sizeof(domains[i]), "d%zu.test", i);
+    memset(&routes[i], 0, sizeof(routes[i]));
+    route_host(&routes[i], &w, 0, names[i], 9);
+    routes[i].route.group = "127.0.0.9";
+    submit_many(&w, tps + 2 * i, 2, domains[i], &routes[i]);
+  }
+  world_run(&w);
+  for (size_t i = 0; i < 12; i++) {
+    assert_all(tps + 2 * i, 2, LC_RCPT_CONNECTION_FAILED, names[i]);
+    assert_int_equal(tps[2 * i].code, 0);
+  }
+  /* One round of at most per_mx_connections (4) sessions per counted
+   * failure, and a 50 ms pause between rounds. */
+  assert_true(w.stats.sessions_started >= 4);
+  assert_true(w.stats.sessions_started <= 16);
+  assert_true(w.end_ms - w.start_ms >= 150);
+  assert_true(w.end_ms - w.start_ms < 600);
+}
+
 static void shared_mx_one_session(void **state)
 {
   static const struct srv_script script[1];
@@ -1360,6 +1397,7 @@ int main(void)
       cmocka_unit_test(too_many_rcpts_answers_all),
       cmocka_unit_test(dead_first_mx_falls_through),
       cmocka_unit_test(dead_mx_remembered),
+      cmocka_unit_test(names_of_one_dead_address),
       cmocka_unit_test(no_host_left_fails),
       cmocka_unit_test(shared_mx_one_session),
       cmocka_unit_test(group_shares_budget),
