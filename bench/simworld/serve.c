@@ -31,6 +31,7 @@ static const struct option serve_long_options[] = {
     {"https-port", required_argument, NULL, 'H'},
     {"latency-ms", required_argument, NULL, 'l'},
     {"stats", required_argument, NULL, 'S'},
+    {"rcpt-log", required_argument, NULL, 'R'},
     {"greylist-s", required_argument, NULL, 'g'},
     {"conn-limit", required_argument, NULL, 'c'},
     {"rcpt-limit", required_argument, NULL, 'r'},
@@ -56,6 +57,9 @@ static void serve_usage(FILE *out)
           "  --latency-ms MEAN[,J]  delay before each SMTP reply, mean and "
           "jitter in ms\n"
           "  --stats FILE           JSON counters, on SIGUSR1 and at exit\n"
+          "  --rcpt-log FILE        one line per RCPT: ms since ready, MX "
+          "address,\n"
+          "                         recipient, reply code\n"
           "  --greylist-s S         greylisting period (default 3 s)\n"
           "  --conn-limit K         concurrent connections before 421 "
           "(default 3)\n"
@@ -170,6 +174,9 @@ static bool parse_option(int opt, struct sim_serve_config *c, int *verbose)
   case 'S':
     c->stats_path = optarg;
     return true;
+  case 'R':
+    c->rcpt_log_path = optarg;
+    return true;
   case 'g':
     return parse_uint(optarg, "--greylist-s", 86400, &c->greylist_s);
   case 'c':
@@ -226,6 +233,8 @@ static void signal_cb(uv_signal_t *handle, int signum)
   struct sim_server *server = handle->data;
   if (server->config.stats_path != NULL)
     sim_stats_write(server, server->config.stats_path);
+  if (server->rcpt_log != NULL)
+    fflush(server->rcpt_log);
   if (signum == SIGUSR1)
     return;
   sim_log_info("signal %d: stopping", signum);
@@ -245,6 +254,17 @@ static enum lc_status start_signals(struct sim_server *server)
   return LC_OK;
 }
 
+static enum lc_status open_rcpt_log(struct sim_server *server)
+{
+  server->rcpt_log = fopen(server->config.rcpt_log_path, "w");
+  if (server->rcpt_log == NULL) {
+    sim_log_error("cannot open the RCPT log %s: %s",
+                  server->config.rcpt_log_path, strerror(errno));
+    return LC_ERR_IO;
+  }
+  return LC_OK;
+}
+
 static enum lc_status start_servers(struct sim_server *server)
 {
   char path[PATH_LEN];
@@ -260,6 +280,8 @@ static enum lc_status start_servers(struct sim_server *server)
     status = sim_smtp_start(server);
   if (status == LC_OK && server->config.https_port != 0)
     status = sim_https_start(server);
+  if (status == LC_OK && server->config.rcpt_log_path != NULL)
+    status = open_rcpt_log(server);
   return status;
 }
 
@@ -272,6 +294,8 @@ int sim_serve_main(int argc, char **argv)
   sim_rng_seed(&server.rng, (uint64_t)time(NULL));
   if (start_servers(&server) != LC_OK)
     return 1;
+  uv_update_time(server.loop);
+  server.ready_ms = uv_now(server.loop);
   printf("simworld: ready dns=%s:%d smtp=%d https=%d mx=%llu\n",
          server.config.dns_host, server.config.dns_port,
          server.config.smtp_port, server.config.https_port,
@@ -279,5 +303,9 @@ int sim_serve_main(int argc, char **argv)
   fflush(stdout);
   uv_run(server.loop, UV_RUN_DEFAULT);
   /* NOTE: handles stay open at exit; the process ends right after. */
+  if (server.rcpt_log != NULL && fclose(server.rcpt_log) != 0) {
+    sim_log_error("cannot write the RCPT log %s", server.config.rcpt_log_path);
+    return 1;
+  }
   return 0;
 }

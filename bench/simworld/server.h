@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <openssl/ssl.h>
 #include <uv.h>
@@ -32,6 +33,8 @@ struct sim_serve_config {
   unsigned tarpit_ms;    /* tarpit hosts: delay of every reply */
   unsigned throttle_pct; /* identity answers throttled on first request */
   enum sim_https_cert https_cert;
+  /* --rcpt-log FILE (one line per RCPT command), or NULL */
+  const char *rcpt_log_path;
 };
 
 struct sim_dns_stats {
@@ -56,6 +59,8 @@ struct sim_server {
   struct sim_dns_stats dns_stats;
   struct sim_https_stats https_stats;
   uint64_t smtp_listeners;
+  FILE *rcpt_log;    /* --rcpt-log, or NULL */
+  uint64_t ready_ms; /* loop time when every listener was up */
 };
 
 #endif

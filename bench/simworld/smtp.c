@@ -256,6 +256,7 @@ static void start_session(struct smtp_session *session)
   }
   if ((host->mods & SIM_MOD_CONNLIMIT) &&
       host->stats.concurrent > session->server->config.conn_limit) {
+    host->stats.busy_421++;
     sim_reply_line(&reply, 421, false,
                    "4.7.0 %s Error: too many connections from [%s]", host->name,
                    session->peer);

@@ -140,21 +140,56 @@ static char *parse_rcpt(const char *arg, char *addr, size_t size)
   return at != NULL && at != addr && at[1] != '\0' ? at : NULL;
 }
 
-/* True while the greylisting period of this client and recipient runs. */
+/* Flags in the high bits of a greylist entry. The low bits contain the
+ * loop time in ms of the first RCPT of the client and recipient. */
+#define GREY_DEFERRED (1ull << 63)
+#define GREY_PASSED (1ull << 62)
+#define GREY_TIME_MASK (GREY_PASSED - 1)
+
+/* True while the greylisting period of this client and recipient runs.
+ * Counts every deferral, and the first RCPT that passes after one. */
 static bool greylisted(struct smtp_session *session, const char *addr)
 {
   struct sim_server *server = session->server;
+  struct sim_host_stats *stats = &session->host->stats;
   uint64_t key = sim_hash(addr, strlen(addr)) ^
                  ((uint64_t)session->host->addr << 32) ^
                  ((uint64_t)session->conn.peer_addr * 0x9E3779B97F4A7C15ull);
   uint64_t now = uv_now(server->loop);
   bool inserted;
-  uint64_t *first = sim_seen_get(server->greylist, key, now, &inserted);
-  return first != NULL &&
-         now - *first < (uint64_t)server->config.greylist_s * 1000;
+  uint64_t *entry = sim_seen_get(server->greylist, key, now, &inserted);
+  if (entry == NULL)
+    return false;
+  if (now - (*entry & GREY_TIME_MASK) <
+      (uint64_t)server->config.greylist_s * 1000) {
+    *entry |= GREY_DEFERRED;
+    stats->greylisted++;
+    return true;
+  }
+  if ((*entry & GREY_DEFERRED) && !(*entry & GREY_PASSED)) {
+    *entry |= GREY_PASSED;
+    stats->greylist_passed++;
+  }
+  return false;
 }
 
-static void rcpt_reply(struct smtp_session *session, const char *addr, char *at)
+/* Write one --rcpt-log line: ms since the server was ready, the MX
+ * address, the recipient in lower case ("-" when malformed) and the reply
+ * code. */
+static void log_rcpt(struct smtp_session *session, const char *addr, int code)
+{
+  struct sim_server *server = session->server;
+  uint32_t mx = session->host->addr;
+  if (server->rcpt_log == NULL)
+    return;
+  fprintf(server->rcpt_log, "%llu %u.%u.%u.%u %s %d\n",
+          (unsigned long long)(uv_now(server->loop) - server->ready_ms),
+          mx >> 24, (mx >> 16) & 255, (mx >> 8) & 255, mx & 255, addr, code);
+}
+
+/* Queue the reply of the mailbox ADDR (AT points at its '@') and return
+ * its code. */
+static int rcpt_reply(struct smtp_session *session, const char *addr, char *at)
 {
   const struct sim_world *world = session->server->world;
   struct sim_host *host = session->host;
@@ -162,7 +197,7 @@ static void rcpt_reply(struct smtp_session *session, const char *addr, char *at)
   if (domain < 0) {
     smtp_send_line(session, 554, false, "5.7.1 <%s>: Relay access denied",
                    addr);
-    return;
+    return 554;
   }
   enum sim_mbox_state state =
       sim_world_find_mailbox(world, domain, addr, (size_t)(at - addr));
@@ -175,12 +210,14 @@ static void rcpt_reply(struct smtp_session *session, const char *addr, char *at)
   smtp_send(session, &reply, drop);
   if (outcome == SIM_RCPT_ACCEPT)
     smtp_set_state(session, SMTP_RCPT);
+  return reply.code;
 }
 
 static void cmd_rcpt(struct smtp_session *session, const char *arg)
 {
   char addr[ADDR_MAX];
   const struct sim_host *host = session->host;
+  int code;
   if (session->state != SMTP_MAIL && session->state != SMTP_RCPT) {
     smtp_send_line(session, 503, false, "5.5.1 Error: need MAIL command");
     return;
@@ -188,23 +225,27 @@ static void cmd_rcpt(struct smtp_session *session, const char *arg)
   session->host->stats.rcpts++;
   char *at = parse_rcpt(arg, addr, sizeof(addr));
   if (at == NULL) {
-    smtp_send_line(session, 501, false,
+    code = 501;
+    smtp_send_line(session, code, false,
                    "5.1.3 Bad recipient address "
                    "syntax");
   } else if ((host->mods & SIM_MOD_RCPTLIMIT) &&
              session->rcpts >= session->server->config.rcpt_limit) {
-    smtp_send_line(session, 452, false, "4.5.3 Error: too many recipients");
+    code = 452;
+    smtp_send_line(session, code, false, "4.5.3 Error: too many recipients");
   } else if ((host->mods & SIM_MOD_GREYLIST) && greylisted(session, addr)) {
     session->rcpts++;
-    smtp_send_line(session, 450, false,
+    code = 450;
+    smtp_send_line(session, code, false,
                    "4.7.1 <%s>: Recipient address "
                    "rejected: Greylisted, try again "
                    "later",
                    addr);
   } else {
     session->rcpts++;
-    rcpt_reply(session, addr, at);
+    code = rcpt_reply(session, addr, at);
   }
+  log_rcpt(session, at != NULL ? addr : "-", code);
 }
 
 static void cmd_data(struct smtp_session *session, const char *arg)

@@ -1,7 +1,9 @@
 /* Stats file: totals, DNS and HTTPS counters, and one object per MX host
- * with connections, peak concurrent connections, sessions, RCPTs and DATA
- * commands. Hosts that saw no connection are listed too, so a script can
- * look up any address of the world. */
+ * with connections, peak concurrent connections, sessions, RCPTs, DATA
+ * commands, 421 replies of connection limits and greylisting deferrals
+ * and passes. Hosts that saw no connection are listed too, so a script can
+ * look up any address of the world. Keys are only ever added, so readers
+ * of older files keep working. */
 #include "bench/simworld/stats.h"
 #include "bench/simworld/log.h"
 #include "bench/simworld/profile.h"
@@ -19,13 +21,19 @@ static void write_totals(const struct sim_server *server, FILE *out)
     total.sessions += s->sessions;
     total.rcpts += s->rcpts;
     total.data += s->data;
+    total.busy_421 += s->busy_421;
+    total.greylisted += s->greylisted;
+    total.greylist_passed += s->greylist_passed;
   }
   fprintf(out,
           "  \"smtp\": {\"connections\": %llu, \"sessions\": %llu, "
-          "\"rcpts\": %llu, \"data\": %llu},\n",
+          "\"rcpts\": %llu, \"data\": %llu, \"busy_421\": %llu, "
+          "\"greylisted\": %llu, \"greylist_passed\": %llu},\n",
           (unsigned long long)total.connections,
           (unsigned long long)total.sessions, (unsigned long long)total.rcpts,
-          (unsigned long long)total.data);
+          (unsigned long long)total.data, (unsigned long long)total.busy_421,
+          (unsigned long long)total.greylisted,
+          (unsigned long long)total.greylist_passed);
   const struct sim_dns_stats *d = &server->dns_stats;
   fprintf(out,
           "  \"dns\": {\"udp_queries\": %llu, \"tcp_queries\": %llu, "
@@ -53,12 +61,15 @@ static void write_host(const struct sim_host *host, FILE *out, bool last)
           "    {\"addr\": \"%u.%u.%u.%u\", \"name\": \"%s\", "
           "\"profile\": \"%s\", \"connections\": %llu, "
           "\"peak_concurrent\": %u, \"sessions\": %llu, \"rcpts\": %llu, "
-          "\"data\": %llu}%s\n",
+          "\"data\": %llu, \"busy_421\": %llu, \"greylisted\": %llu, "
+          "\"greylist_passed\": %llu}%s\n",
           host->addr >> 24, (host->addr >> 16) & 255, (host->addr >> 8) & 255,
           host->addr & 255, host->name, profile,
           (unsigned long long)s->connections, s->peak_concurrent,
           (unsigned long long)s->sessions, (unsigned long long)s->rcpts,
-          (unsigned long long)s->data, last ? "" : ",");
+          (unsigned long long)s->data, (unsigned long long)s->busy_421,
+          (unsigned long long)s->greylisted,
+          (unsigned long long)s->greylist_passed, last ? "" : ",");
 }
 
 enum lc_status sim_stats_write(const struct sim_server *server,

@@ -108,6 +108,10 @@ struct sim_host_stats {
   uint64_t sessions; /* connections that sent EHLO or HELO */
   uint64_t rcpts;
   uint64_t data;
+  uint64_t busy_421;        /* 421 banners above --conn-limit */
+  uint64_t greylisted;      /* RCPTs deferred by greylisting */
+  uint64_t greylist_passed; /* client+recipient pairs that passed
+                               greylisting after a deferral, once each */
   uint32_t concurrent;
   uint32_t peak_concurrent;
 };
