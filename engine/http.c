@@ -126,6 +126,7 @@ enum lc_status lc_http_new(uv_loop_t *loop, const struct lc_http_options *opts,
   snprintf(http->user_agent, sizeof(http->user_agent), "%s",
            opts->user_agent != NULL ? opts->user_agent : "listclean");
   status = http_multi_init(http);
+  lc_http_init_ca_cache(http);
   if (status == LC_OK && opts->ca_file != NULL)
     status = lc_http_load_ca(http, opts->ca_file, err, size);
   if (status != LC_OK)

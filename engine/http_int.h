@@ -1,6 +1,7 @@
 /* Internal layout of the HTTPS client, shared by engine/http.c (libuv and
- * libcurl multi glue) and engine/http_request.c (one transfer: setup,
- * body, result). Nothing outside these two files includes it.
+ * libcurl multi glue), engine/http_request.c (one transfer: setup,
+ * body, result) and engine/http_trust.c (CA certificates). Nothing
+ * outside these files includes it.
  */
 #ifndef LC_HTTP_INT_H
 #define LC_HTTP_INT_H
@@ -53,6 +54,7 @@ struct lc_http {
   char user_agent[64];
   STACK_OF(X509) * extra_ca; /* certificates of ca_file, or NULL */
   char *ca_file;             /* kept only when CURLOPT_CAINFO must carry it */
+  bool ca_bundle_only; /* leave out the CA directory so the store is cached */
   struct lc_http_request *requests; /* running */
   struct lc_http_socket *sockets;   /* watched */
   unsigned handles;                 /* libuv handles not yet closed */
@@ -61,9 +63,17 @@ struct lc_http {
   struct lc_http_stats stats;
 };
 
-/* Transfers (engine/http_request.c). */
+/* Trust (engine/http_trust.c). */
 enum lc_status lc_http_load_ca(struct lc_http *http, const char *path,
                                char *err, size_t size);
+/* Decide whether requests leave out the CA directory (ca_bundle_only). */
+void lc_http_init_ca_cache(struct lc_http *http);
+/* Set the CA options of EASY: the store cache, and ca_file through
+ * CURLOPT_SSL_CTX_FUNCTION or CURLOPT_CAINFO. Returns LC_OK or
+ * LC_ERR_INTERNAL. */
+enum lc_status lc_http_setup_trust(struct lc_http *http, CURL *easy);
+
+/* Transfers (engine/http_request.c). */
 enum lc_status lc_http_request_start(struct lc_http *http, const char *url,
                                      const char *post, lc_http_cb cb,
                                      void *arg);

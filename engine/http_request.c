@@ -8,16 +8,15 @@
  * stored and no compressed response can expand past the limit.
  *
  * libcurl's result code is translated here, once, into an lc_status and a
- * short error text for the caller.
+ * short error text for the caller, and the Retry-After header of the
+ * response into seconds.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "engine/http_int.h"
 #include "engine/log.h"
@@ -30,71 +29,6 @@ static void http_request_set_state(struct lc_http_request *req,
   lc_trace("http %s: %s -> %s", req->url, http_request_state_names[req->state],
            http_request_state_names[state]);
   req->state = state;
-}
-
-/* Report whether CURLOPT_SSL_CTX_FUNCTION can add certificates, which
- * needs libcurl's OpenSSL backend. */
-static bool http_ssl_ctx_usable(void)
-{
-  const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
-
-  return info->ssl_version != NULL &&
-         strncmp(info->ssl_version, "OpenSSL/", 8) == 0;
-}
-
-enum lc_status lc_http_load_ca(struct lc_http *http, const char *path,
-                               char *err, size_t size)
-{
-  BIO *bio = BIO_new_file(path, "r");
-  X509 *cert;
-  int saved = errno;
-
-  if (bio == NULL) {
-    snprintf(err, size, "cannot open CA file %s: %s", path, strerror(saved));
-    ERR_clear_error();
-    return LC_ERR_NOTFOUND;
-  }
-  http->extra_ca = sk_X509_new_null();
-  while (http->extra_ca != NULL &&
-         (cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-    if (sk_X509_push(http->extra_ca, cert) == 0)
-      X509_free(cert);
-  }
-  /* The loop ends with a "no start line" error on the queue. */
-  ERR_clear_error();
-  BIO_free(bio);
-  if (http->extra_ca == NULL)
-    return LC_ERR_NOMEM;
-  if (sk_X509_num(http->extra_ca) == 0) {
-    snprintf(err, size, "no PEM certificate in CA file %s", path);
-    return LC_ERR_FORMAT;
-  }
-  if (!http_ssl_ctx_usable()) {
-    http->ca_file = strdup(path);
-    if (http->ca_file == NULL)
-      return LC_ERR_NOMEM;
-    lc_debug("http: libcurl is not built with OpenSSL, so %s replaces the "
-             "system CA bundle",
-             path);
-  }
-  return LC_OK;
-}
-
-/* Add the certificates of ca_file to the store libcurl built from the
- * system bundle. Adding one that is already there is not an error. */
-static CURLcode http_ssl_ctx_cb(CURL *easy, void *ssl_ctx, void *arg)
-{
-  struct lc_http *http = arg;
-  X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
-
-  (void)easy;
-  for (int i = 0; i < sk_X509_num(http->extra_ca); i++) {
-    if (X509_STORE_add_cert(store, sk_X509_value(http->extra_ca, i)) != 1) {
-      ERR_clear_error();
-      return CURLE_SSL_CERTPROBLEM;
-    }
-  }
-  return CURLE_OK;
 }
 
 static size_t http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
@@ -140,17 +74,7 @@ static enum lc_status http_request_setup_tls(struct lc_http_request *req)
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
       curl_easy_setopt(e, CURLOPT_SHARE, http->share) != CURLE_OK)
     return LC_ERR_INTERNAL;
-  if (http->ca_file != NULL)
-    return curl_easy_setopt(e, CURLOPT_CAINFO, http->ca_file) == CURLE_OK
-               ? LC_OK
-               : LC_ERR_INTERNAL;
-  if (http->extra_ca == NULL)
-    return LC_OK;
-  if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, http_ssl_ctx_cb) !=
-          CURLE_OK ||
-      curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, http) != CURLE_OK)
-    return LC_ERR_INTERNAL;
-  return LC_OK;
+  return lc_http_setup_trust(http, e);
 }
 
 static enum lc_status http_request_setup(struct lc_http_request *req)
@@ -347,9 +271,83 @@ static void http_request_complete(struct lc_http_request *req,
   http_request_free(req);
 }
 
+static bool http_is_digit(char c)
+{
+  return c >= '0' && c <= '9';
+}
+
+static bool http_is_letter(char c)
+{
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* Parse delay-seconds: digits only, reduced to LC_HTTP_RETRY_AFTER_LIMIT. */
+static enum lc_status http_parse_delay(const char *text, int64_t *seconds)
+{
+  int64_t value = 0;
+
+  for (const char *p = text; *p != '\0'; p++) {
+    if (!http_is_digit(*p))
+      return LC_ERR_FORMAT;
+    if (value < LC_HTTP_RETRY_AFTER_LIMIT)
+      value = value * 10 + (*p - '0');
+  }
+  *seconds =
+      value < LC_HTTP_RETRY_AFTER_LIMIT ? value : LC_HTTP_RETRY_AFTER_LIMIT;
+  return LC_OK;
+}
+
+enum lc_status lc_http_parse_retry_after(const char *value, time_t now,
+                                         int64_t *seconds)
+{
+  char text[64];
+  size_t len;
+  time_t date;
+
+  value += strspn(value, " \t");
+  len = strlen(value);
+  while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+    len--;
+  /* An IMF-fixdate has 29 characters, so a much longer value is not a
+   * date or delay that the server meant. */
+  if (len == 0 || len >= sizeof(text))
+    return LC_ERR_FORMAT;
+  memcpy(text, value, len);
+  text[len] = '\0';
+  if (http_is_digit(text[0]))
+    return http_parse_delay(text, seconds);
+  /* Every HTTP-date starts with a day name. */
+  if (!http_is_letter(text[0]))
+    return LC_ERR_FORMAT;
+  date = curl_getdate(text, NULL);
+  if (date == -1)
+    return LC_ERR_FORMAT;
+  if (date <= now)
+    *seconds = 0;
+  else if (date - now > LC_HTTP_RETRY_AFTER_LIMIT)
+    *seconds = LC_HTTP_RETRY_AFTER_LIMIT;
+  else
+    *seconds = (int64_t)(date - now);
+  return LC_OK;
+}
+
+/* Return the seconds of the Retry-After header of REQ's last response,
+ * or -1 when there is none or it cannot be read. */
+static int64_t http_retry_after(const struct lc_http_request *req)
+{
+  struct curl_header *header = NULL;
+  int64_t seconds = -1;
+
+  if (curl_easy_header(req->easy, "Retry-After", 0, CURLH_HEADER, -1,
+                       &header) == CURLHE_OK)
+    (void)lc_http_parse_retry_after(header->value, time(NULL), &seconds);
+  return seconds;
+}
+
 void lc_http_request_finish(struct lc_http_request *req, CURLcode result)
 {
-  struct lc_http_response response = {.body = "", .error = ""};
+  struct lc_http_response response = {
+      .body = "", .error = "", .retry_after_s = -1};
   char text[LC_HTTP_ERROR_MAX];
   long connects = 0;
 
@@ -362,14 +360,18 @@ void lc_http_request_finish(struct lc_http_request *req, CURLcode result)
     response.body = req->body;
     response.body_len = req->body_len;
   }
+  if (response.status == LC_OK)
+    response.retry_after_s = http_retry_after(req);
   lc_trace("http <<< %ld %zu bytes %s", response.code, response.body_len, text);
   http_request_complete(req, &response);
 }
 
 void lc_http_request_cancel(struct lc_http_request *req)
 {
-  struct lc_http_response response = {
-      .status = LC_ERR_CANCELED, .body = "", .error = "canceled"};
+  struct lc_http_response response = {.status = LC_ERR_CANCELED,
+                                      .body = "",
+                                      .error = "canceled",
+                                      .retry_after_s = -1};
 
   http_request_complete(req, &response);
 }

@@ -31,7 +31,7 @@ void lc_identity_options_init(struct lc_identity_options *opts)
       .max_inflight = 4,
       .timeout_ms = 15000,
       .max_retries = 3,
-      .retry_delay_ms = 10000,
+      .retry_delay_ms = 2000,
   };
 }
 

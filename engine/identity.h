@@ -16,12 +16,17 @@
  *   3. Each address of a trusted domain gets its own account check:
  *      EXISTS or ABSENT, or NOT_CHECKED when the service does not say.
  *
- * Throttled answers (ThrottleStatus > 0 or HTTP 429) are discarded and the
- * request is sent again after retry_delay_ms, at most max_retries times,
- * then the answer is NOT_CHECKED. Every failure (connection, TLS or
- * certificate, timeout, HTTP status other than 200, malformed JSON) gives
- * NOT_CHECKED with a detail naming it, never EXISTS or ABSENT, and is
- * logged at warn level once per domain with the host and the error.
+ * Throttled answers (ThrottleStatus > 0, HTTP 429 or HTTP 503) are
+ * discarded and the request is sent again, at most max_retries times, then
+ * the answer is NOT_CHECKED. A resend waits retry_delay_ms, doubled for
+ * each earlier resend of the same request, or what the
+ * answer's Retry-After header requests when it has one (seconds or an
+ * HTTP-date, shorter or longer than retry_delay_ms), but at most
+ * LC_IDENTITY_RETRY_AFTER_MAX_MS or retry_delay_ms, whichever is longer.
+ * Every failure (connection, TLS or certificate, timeout, an HTTP status
+ * other than 200, 429 and 503, malformed JSON) gives NOT_CHECKED with a
+ * detail naming it, never EXISTS or ABSENT, and is logged at warn level
+ * once per domain with the host and the error.
  *
  * All requests to the identity host share one pacing: at most `rate`
  * requests start per second and at most `max_inflight` run at once. The
@@ -46,6 +51,10 @@
 /* Maximum length of an address (RFC 5321 path limit, 254, rounded up for
  * addresses with a quoted local part). */
 #define LC_IDENTITY_ADDRESS_MAX 320
+/* Maximum wait a Retry-After header sets before a resend, unless
+ * retry_delay_ms is longer: 5 minutes. A longer request from the server
+ * is cut to this, so that the server cannot hold a row for hours. */
+#define LC_IDENTITY_RETRY_AFTER_MAX_MS 300000
 
 struct lc_identity_client;
 
@@ -62,8 +71,9 @@ struct lc_identity_options {
   unsigned timeout_ms;     /* per request, 1..600000, default 15000 */
   unsigned max_retries;    /* resends of a throttled request, 0..100,
                               default 3 */
-  unsigned retry_delay_ms; /* wait before a resend, 0..3600000, default
-                              10000 */
+  unsigned retry_delay_ms; /* wait before a resend when the throttled
+                              answer has no Retry-After header,
+                              0..3600000, default 2000 */
 };
 
 struct lc_identity_stats {
@@ -73,6 +83,9 @@ struct lc_identity_stats {
   uint64_t canary_requests;  /* of which canary account checks */
   uint64_t account_requests; /* of which checks of real addresses */
   uint64_t throttled;        /* throttled answers discarded */
+  uint64_t retry_after;      /* of which with a Retry-After header that
+                                set the wait */
+  uint64_t retry_wait_ms;    /* waits before resends, summed */
   uint64_t errors;           /* requests that failed (transport, TLS,
                                 timeout, HTTP status, malformed answer) */
   uint64_t cache_hits;       /* lookups that found their domain already

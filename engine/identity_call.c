@@ -4,9 +4,11 @@
  * HTTP requests when answers come back throttled. Calls wait in a FIFO
  * queue; id_pump() starts them no faster than one per interval_ms and no
  * more than max_inflight at once. A throttled call moves to the retry
- * list and rejoins the queue tail once its delay has passed, so a resend
- * is paced like any other request. The pace timer wakes id_pump() for the
- * next slot or the next resend, whichever comes first.
+ * list, which is kept in order of due time because a Retry-After header
+ * gives each call its own delay, and rejoins the queue tail once its
+ * delay has passed, so a resend is paced like any other request. The pace
+ * timer wakes id_pump() for the next slot or the next resend, whichever
+ * comes first.
  *
  * id_call_done_cb() turns the HTTP response into a struct lc_identity_answer
  * and hands it to the domain state machine (lc_identity_on_answer).
@@ -60,6 +62,23 @@ static void id_list_remove(struct lc_identity_call_list *list,
   else
     list->tail = call->prev;
   call->prev = call->next = NULL;
+}
+
+/* Insert CALL after AFTER, or at the head when AFTER is NULL. */
+static void id_list_insert_after(struct lc_identity_call_list *list,
+                                 struct lc_identity_call *after,
+                                 struct lc_identity_call *call)
+{
+  call->prev = after;
+  call->next = after != NULL ? after->next : list->head;
+  if (call->next != NULL)
+    call->next->prev = call;
+  else
+    list->tail = call;
+  if (after != NULL)
+    after->next = call;
+  else
+    list->head = call;
 }
 
 static void id_call_free(struct lc_identity_call *call)
@@ -245,7 +264,7 @@ static bool id_read_response(const struct lc_identity_call *call,
     snprintf(answer->error, sizeof(answer->error), "%s", resp->error);
     return true;
   }
-  if (resp->code == 429)
+  if (resp->code == 429 || resp->code == 503)
     return false;
   if (resp->code != 200) {
     answer->failed = true;
@@ -269,20 +288,74 @@ static bool id_read_response(const struct lc_identity_call *call,
   return answer->credential.account != LC_IDENTITY_ACCOUNT_THROTTLED;
 }
 
-/* Schedule a resend of throttled CALL, or fail it when it used up its
- * resends.
- * NOTE: a Retry-After header on a 429 is not read; every resend waits
- * retry_delay_ms. */
-static void id_call_throttled(struct lc_identity_call *call)
+/* Return the wait in ms before resend ATTEMPT (from 1): RETRY_AFTER_S (the
+ * answer's Retry-After in seconds, -1 without one) up to the larger of
+ * LC_IDENTITY_RETRY_AFTER_MAX_MS and retry_delay_ms, else retry_delay_ms
+ * doubled for each earlier resend, up to that maximum. */
+static uint64_t id_retry_wait_ms(const struct lc_identity_client *c,
+                                 int64_t retry_after_s, unsigned attempt)
+{
+  uint64_t max = c->opts.retry_delay_ms > LC_IDENTITY_RETRY_AFTER_MAX_MS
+                     ? c->opts.retry_delay_ms
+                     : LC_IDENTITY_RETRY_AFTER_MAX_MS;
+  uint64_t wait = c->opts.retry_delay_ms;
+
+  if (retry_after_s < 0) {
+    for (unsigned i = 1; i < attempt && wait < max; i++)
+      wait *= 2;
+    return wait < max ? wait : max;
+  }
+  if ((uint64_t)retry_after_s > max / 1000)
+    return max;
+  return (uint64_t)retry_after_s * 1000;
+}
+
+/* Put CALL on the retry list, which stays in order of due time. Calls
+ * due at the same time keep their order. */
+static void id_retry_insert(struct lc_identity_client *c,
+                            struct lc_identity_call *call)
+{
+  struct lc_identity_call *after = c->retrying.tail;
+
+  while (after != NULL && after->due > call->due)
+    after = after->prev;
+  id_list_insert_after(&c->retrying, after, call);
+}
+
+static void id_log_resend(const struct lc_identity_call *call,
+                          const struct lc_http_response *resp, uint64_t wait)
+{
+  char header[48] = "";
+
+  if (resp->retry_after_s >= 0)
+    snprintf(header, sizeof(header), ", Retry-After %lld s",
+             (long long)resp->retry_after_s);
+  lc_debug("identity %s %s: throttled (HTTP %ld%s), resend %u of %u in "
+           "%llu ms",
+           id_call_kind_names[call->kind], call->address, resp->code, header,
+           call->attempts, call->client->opts.max_retries,
+           (unsigned long long)wait);
+}
+
+/* Schedule a resend of CALL, whose answer RESP was throttled, or fail it
+ * when it used up its resends. */
+static void id_call_throttled(struct lc_identity_call *call,
+                              const struct lc_http_response *resp)
 {
   struct lc_identity_client *c = call->client;
   struct lc_identity_answer answer = {.failed = true};
+  uint64_t wait;
 
   c->stats.throttled++;
   if (call->attempts <= c->opts.max_retries) {
-    call->due = uv_now(c->loop) + c->opts.retry_delay_ms;
+    wait = id_retry_wait_ms(c, resp->retry_after_s, call->attempts);
+    id_log_resend(call, resp, wait);
+    if (resp->retry_after_s >= 0)
+      c->stats.retry_after++;
+    c->stats.retry_wait_ms += wait;
+    call->due = uv_now(c->loop) + wait;
     id_call_set_state(call, LC_IDENTITY_CALL_RETRY_WAIT);
-    id_list_append(&c->retrying, call);
+    id_retry_insert(c, call);
     return;
   }
   snprintf(answer.error, sizeof(answer.error), "throttled %u times",
@@ -303,7 +376,7 @@ static void id_call_done_cb(void *arg, const struct lc_http_response *resp)
   id_list_remove(&c->sent, call);
   c->inflight--;
   if (!id_read_response(call, resp, &answer)) {
-    id_call_throttled(call);
+    id_call_throttled(call, resp);
   } else {
     if (answer.failed)
       c->stats.errors++;

@@ -188,6 +188,7 @@ enum user_answer {
   USER_RESULT,    /* {"IfExistsResult":if_exists} */
   USER_THROTTLED, /* ThrottleStatus 1 for the first `first` requests */
   USER_429,       /* HTTP 429 for the first `first` requests */
+  USER_503,       /* HTTP 503 for the first `first` requests */
   USER_HOLD,
   USER_MALFORMED,
   USER_HUGE,
@@ -199,13 +200,27 @@ static const struct user {
   enum user_answer answer;
   int if_exists;
   unsigned first;
+  const char *retry_after; /* Retry-After value of throttled answers */
 } users[] = {
-    {"alice", USER_RESULT, 0, 0},        {"bob", USER_RESULT, 5, 0},
-    {"carol", USER_RESULT, 6, 0},        {"weird", USER_RESULT, 2, 0},
-    {"throttle2", USER_THROTTLED, 0, 2}, {"throttle429", USER_429, 1, 1},
-    {"always", USER_THROTTLED, 0, 1000}, {"slowpoke", USER_HOLD, 0, 0},
-    {"broken", USER_MALFORMED, 0, 0},    {"huge", USER_HUGE, 0, 0},
-    {"err500", USER_HTTP500, 0, 0},
+    {"alice", USER_RESULT, 0, 0, NULL},
+    {"bob", USER_RESULT, 5, 0, NULL},
+    {"carol", USER_RESULT, 6, 0, NULL},
+    {"weird", USER_RESULT, 2, 0, NULL},
+    {"throttle2", USER_THROTTLED, 0, 2, NULL},
+    {"throttle429", USER_429, 1, 1, NULL},
+    {"always", USER_THROTTLED, 0, 1000, NULL},
+    {"slowpoke", USER_HOLD, 0, 0, NULL},
+    {"broken", USER_MALFORMED, 0, 0, NULL},
+    {"huge", USER_HUGE, 0, 0, NULL},
+    {"err500", USER_HTTP500, 0, 0, NULL},
+    {"after0", USER_429, 1, 1, "0"},
+    {"busy503", USER_503, 0, 1, "0"},
+    {"pastdate", USER_429, 1, 1, "Sun, 06 Nov 1994 08:49:37 GMT"},
+    {"throttle0", USER_THROTTLED, 0, 1, "0"},
+    {"badafter", USER_429, 1, 1, "soon"},
+    {"busy", USER_503, 1, 1, NULL},
+    {"later", USER_429, 1, 1, "100000"},
+    {"farfuture", USER_429, 1, 1, "Fri, 31 Dec 9999 23:59:59 GMT"},
 };
 
 /* ------------------------------------------------------------------ */
@@ -364,17 +379,28 @@ static void srv_stream_more(struct srv_conn *conn)
   srv_send(conn, zeros, n);
 }
 
-static void srv_respond(struct srv_conn *conn, int code, const char *body)
+/* Send a response with BODY and, unless RETRY_AFTER is NULL, a
+ * Retry-After header with that value. */
+static void srv_respond_after(struct srv_conn *conn, int code,
+                              const char *retry_after, const char *body)
 {
-  char head[256];
+  char head[384];
+  char header[128] = "";
   int n;
 
+  if (retry_after != NULL)
+    snprintf(header, sizeof(header), "Retry-After: %s\r\n", retry_after);
   n = snprintf(head, sizeof(head),
                "HTTP/1.1 %d %s\r\nContent-Type: application/json; "
-               "charset=utf-8\r\nContent-Length: %zu\r\n\r\n",
-               code, code == 200 ? "OK" : "Error", strlen(body));
+               "charset=utf-8\r\n%sContent-Length: %zu\r\n\r\n",
+               code, code == 200 ? "OK" : "Error", header, strlen(body));
   srv_send(conn, head, (size_t)n);
   srv_send(conn, body, strlen(body));
+}
+
+static void srv_respond(struct srv_conn *conn, int code, const char *body)
+{
+  srv_respond_after(conn, code, NULL, body);
 }
 
 /* Start a 100 MB answer; WITH_LENGTH announces it in Content-Length,
@@ -494,7 +520,10 @@ static const struct user *find_user(const char *local)
   return NULL;
 }
 
-static void srv_result(struct srv_conn *conn, int if_exists, int throttle)
+/* Send an account answer; a throttled one carries RETRY_AFTER unless it
+ * is NULL. */
+static void srv_result_after(struct srv_conn *conn, int if_exists, int throttle,
+                             const char *retry_after)
 {
   char body[128];
 
@@ -502,7 +531,12 @@ static void srv_result(struct srv_conn *conn, int if_exists, int throttle)
            "{\"Username\":\"x\",\"IfExistsResult\":%d,\"ThrottleStatus\":%d,"
            "\"IsUnmanaged\":false}",
            if_exists, throttle);
-  srv_respond(conn, 200, body);
+  srv_respond_after(conn, 200, throttle ? retry_after : NULL, body);
+}
+
+static void srv_result(struct srv_conn *conn, int if_exists, int throttle)
+{
+  srv_result_after(conn, if_exists, throttle, NULL);
 }
 
 static void srv_user_answer(struct srv_conn *conn, const struct user *u,
@@ -513,11 +547,14 @@ static void srv_user_answer(struct srv_conn *conn, const struct user *u,
     srv_result(conn, u->if_exists, 0);
     break;
   case USER_THROTTLED:
-    srv_result(conn, u->if_exists, count <= u->first ? 1 : 0);
+    srv_result_after(conn, u->if_exists, count <= u->first ? 1 : 0,
+                     u->retry_after);
     break;
   case USER_429:
+  case USER_503:
     if (count <= u->first)
-      srv_respond(conn, 429, "{}");
+      srv_respond_after(conn, u->answer == USER_429 ? 429 : 503, u->retry_after,
+                        "{}");
     else
       srv_result(conn, u->if_exists, 0);
     break;
@@ -926,6 +963,28 @@ static struct lc_identity_stats stats(void)
   return s;
 }
 
+/* Run the loop until COND returns true; the test fails after
+ * DEADLINE_MS. */
+static void run_until(bool (*cond)(const void *), const void *arg)
+{
+  fx.expired = false;
+  uv_timer_start(&fx.guard, deadline_cb, DEADLINE_MS, 0);
+  while (!cond(arg) && !fx.expired)
+    uv_run(&fx.loop, UV_RUN_ONCE);
+  uv_timer_stop(&fx.guard);
+  assert_false(fx.expired);
+}
+
+static bool has_result(const void *arg)
+{
+  return ((const struct result *)arg)->calls > 0;
+}
+
+static bool throttled_at_least(const void *arg)
+{
+  return stats().throttled >= *(const uint64_t *)arg;
+}
+
 /* ------------------------------------------------------------------ */
 /* Tests                                                                */
 
@@ -1080,6 +1139,113 @@ static void test_throttle_clears(void **state)
   assert_int_equal(s.errors, 0);
   /* Two resends of throttle2, each after 100 ms. */
   assert_true(uv_hrtime() - start >= 200 * 1000000ULL);
+}
+
+/* A Retry-After header sets the wait, also when it is shorter than the
+ * retry delay: with a 60 s retry delay these resends would miss the test
+ * deadline. HTTP 503 counts as throttled, and the header is read from a
+ * ThrottleStatus answer as well. */
+static void test_retry_after_honoured(void **state)
+{
+  struct result *after0, *busy503, *pastdate, *throttle0;
+  struct lc_identity_stats s;
+
+  (void)state;
+  fx.opts.retry_delay_ms = 60000;
+  client_new();
+  after0 = lookup("after0@managed.test");
+  busy503 = lookup("busy503@managed.test");
+  pastdate = lookup("pastdate@managed.test");
+  throttle0 = lookup("throttle0@managed.test");
+  run_until_done();
+  expect(after0, LC_IDENTITY_ABSENT, "IfExistsResult 1");
+  expect(busy503, LC_IDENTITY_EXISTS, "IfExistsResult 0");
+  expect(pastdate, LC_IDENTITY_ABSENT, "IfExistsResult 1");
+  expect(throttle0, LC_IDENTITY_EXISTS, "IfExistsResult 0");
+  assert_int_equal(count_of(fx.srv.account, "after0@managed.test"), 2);
+  assert_int_equal(count_of(fx.srv.account, "busy503@managed.test"), 2);
+  assert_int_equal(count_of(fx.srv.account, "pastdate@managed.test"), 2);
+  assert_int_equal(count_of(fx.srv.account, "throttle0@managed.test"), 2);
+  s = stats();
+  assert_int_equal(s.throttled, 4);
+  assert_int_equal(s.retry_after, 4);
+  assert_int_equal(s.retry_wait_ms, 0);
+  assert_int_equal(s.errors, 0);
+}
+
+/* Without a readable Retry-After header a resend waits the retry delay:
+ * "soon" is not a delay, and a 503 may come without the header. */
+static void test_retry_after_unreadable(void **state)
+{
+  struct result *badafter, *busy;
+  struct lc_identity_stats s;
+
+  (void)state;
+  fx.opts.retry_delay_ms = 50;
+  client_new();
+  badafter = lookup("badafter@managed.test");
+  busy = lookup("busy@managed.test");
+  run_until_done();
+  expect(badafter, LC_IDENTITY_ABSENT, "IfExistsResult 1");
+  expect(busy, LC_IDENTITY_ABSENT, "IfExistsResult 1");
+  assert_int_equal(count_of(fx.srv.account, "badafter@managed.test"), 2);
+  assert_int_equal(count_of(fx.srv.account, "busy@managed.test"), 2);
+  s = stats();
+  assert_int_equal(s.throttled, 2);
+  assert_int_equal(s.retry_after, 0);
+  assert_int_equal(s.retry_wait_ms, 100);
+}
+
+/* A Retry-After of 100000 s, or a date in the year 9999, waits the 300 s
+ * maximum. Resends due later do not hold back those due sooner: the
+ * retry list is in order of due time. Freeing the client cancels the
+ * long waits. */
+static void test_retry_after_capped(void **state)
+{
+  struct result *later, *farfuture, *quick;
+  struct lc_identity_stats s;
+  uint64_t long_waits = 2;
+
+  (void)state;
+  client_new();
+  later = lookup("later@managed.test");
+  farfuture = lookup("farfuture@managed.test");
+  run_until(throttled_at_least, &long_waits);
+  quick = lookup("throttle2@managed.test");
+  run_until(has_result, quick);
+  expect(quick, LC_IDENTITY_EXISTS, "IfExistsResult 0");
+  assert_int_equal(count_of(fx.srv.account, "throttle2@managed.test"), 3);
+  assert_int_equal(count_of(fx.srv.account, "later@managed.test"), 1);
+  assert_int_equal(count_of(fx.srv.account, "farfuture@managed.test"), 1);
+  s = stats();
+  assert_int_equal(s.throttled, 4);
+  assert_int_equal(s.retry_after, 2);
+  /* throttle2 waited the retry delay (10 ms), then twice that. */
+  assert_int_equal(s.retry_wait_ms,
+                   2 * LC_IDENTITY_RETRY_AFTER_MAX_MS + 10 + 20);
+  lc_identity_free(fx.client);
+  fx.client = NULL;
+  expect(later, LC_IDENTITY_NOT_CHECKED, "canceled");
+  expect(farfuture, LC_IDENTITY_NOT_CHECKED, "canceled");
+}
+
+/* A retry delay above 300 s raises the maximum a Retry-After can set. */
+static void test_retry_after_long_delay(void **state)
+{
+  struct result *later;
+  uint64_t throttled = 1;
+
+  (void)state;
+  fx.opts.retry_delay_ms = 400500;
+  client_new();
+  later = lookup("later@managed.test");
+  run_until(throttled_at_least, &throttled);
+  assert_int_equal(stats().retry_wait_ms, 400500);
+  assert_int_equal(stats().retry_after, 1);
+  lc_identity_free(fx.client);
+  fx.client = NULL;
+  expect(later, LC_IDENTITY_NOT_CHECKED, "canceled");
+  assert_int_equal(count_of(fx.srv.account, "later@managed.test"), 1);
 }
 
 static void test_always_throttled(void **state)
@@ -1243,7 +1409,9 @@ static void test_connection_reuse(void **state)
   assert_int_equal(fx.srv.accepted, 1);
 }
 
-/* Sixteen requests in flight keep at most sixteen connections open. */
+/* Sixteen requests in flight keep at most sixteen connections open.
+ * Every connection after the first gets the CA store that libcurl cached,
+ * and ca_file must still be trusted on each of them. */
 static void test_connection_pool(void **state)
 {
   char address[64];
@@ -1259,9 +1427,15 @@ static void test_connection_pool(void **state)
   print_message("# %llu requests, %llu connections\n",
                 (unsigned long long)stats().requests,
                 (unsigned long long)stats().connects);
+  for (int i = 0; i < MAX_RESULTS; i++) {
+    assert_int_equal(fx.results[i].identity, LC_IDENTITY_ABSENT);
+    assert_string_equal(fx.results[i].detail, "IfExistsResult 1");
+  }
   assert_int_equal(stats().requests, MAX_RESULTS + 2);
+  assert_true(stats().connects > 1);
   assert_true(stats().connects <= 16);
   assert_true(fx.srv.accepted <= 16);
+  assert_int_equal(fx.srv.handshake_failures, 0);
 }
 
 /* 20 requests per second: six realm lookups take at least 250 ms. */
@@ -1382,7 +1556,7 @@ static void test_default_options(void **state)
   assert_int_equal(opts.max_inflight, 4);
   assert_int_equal(opts.timeout_ms, 15000);
   assert_int_equal(opts.max_retries, 3);
-  assert_int_equal(opts.retry_delay_ms, 10000);
+  assert_int_equal(opts.retry_delay_ms, 2000);
 }
 
 #define GOOD(test)                                                             \
@@ -1398,6 +1572,10 @@ int main(void)
       GOOD(test_unknown_tenant),
       GOOD(test_all_exists_tenant),
       GOOD(test_throttle_clears),
+      GOOD(test_retry_after_honoured),
+      GOOD(test_retry_after_unreadable),
+      GOOD(test_retry_after_capped),
+      GOOD(test_retry_after_long_delay),
       GOOD(test_always_throttled),
       cmocka_unit_test_setup_teardown(test_expired_certificate, setup_expired,
                                       fx_teardown),
