@@ -25,6 +25,8 @@ enum {
   OPT_ZSTD_WORKERS,
   OPT_ZSTD_FRAME,
   OPT_MAX_ROWS,
+  OPT_MAX_SPILL,
+  OPT_SPILL_DIR,
   OPT_DEDUP_MEMORY,
   OPT_MAX_RECORD,
   OPT_LOG_LEVEL,
@@ -52,6 +54,7 @@ enum {
   OPT_IDENTITY_URL,
   OPT_CA_FILE,
   OPT_IDENTITY_RATE,
+  OPT_IDENTITY_RETRY,
   OPT_BACKOFF,
   OPT_PROGRESS,
   OPT_REPORT,
@@ -74,6 +77,8 @@ static const struct option options_long[] = {
     {"zstd-workers", required_argument, NULL, OPT_ZSTD_WORKERS},
     {"zstd-frame", required_argument, NULL, OPT_ZSTD_FRAME},
     {"max-rows-in-flight", required_argument, NULL, OPT_MAX_ROWS},
+    {"max-spill", required_argument, NULL, OPT_MAX_SPILL},
+    {"spill-dir", required_argument, NULL, OPT_SPILL_DIR},
     {"dedup-memory", required_argument, NULL, OPT_DEDUP_MEMORY},
     {"max-record-size", required_argument, NULL, OPT_MAX_RECORD},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -101,6 +106,7 @@ static const struct option options_long[] = {
     {"identity-url", required_argument, NULL, OPT_IDENTITY_URL},
     {"ca-file", required_argument, NULL, OPT_CA_FILE},
     {"identity-rate", required_argument, NULL, OPT_IDENTITY_RATE},
+    {"identity-retry", required_argument, NULL, OPT_IDENTITY_RETRY},
     {"backoff", required_argument, NULL, OPT_BACKOFF},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"report", required_argument, NULL, OPT_REPORT},
@@ -219,6 +225,14 @@ void lc_options_print_help(void)
       "      --identity-rate N    requests per second to the identity "
       "service\n"
       "                           (default 5)\n"
+      "      --identity-retry SEC wait before asking again after a "
+      "throttled\n"
+      "                           identity answer, doubled for each later\n"
+      "                           resend, 0.001 to 3600 (default 2);\n"
+      "                           a Retry-After header from the service "
+      "sets\n"
+      "                           the wait instead, up to 300 s or SEC if "
+      "longer\n"
       "\n"
       "Lists:\n"
       "      --role-ok            keep accepted role accounts (info@, "
@@ -229,9 +243,15 @@ void lc_options_print_help(void)
       "                           DIR/free.txt and DIR/popular.txt\n"
       "\n"
       "Limits:\n"
-      "      --max-rows-in-flight N  rows read but not yet written "
-      "(default\n"
-      "                           20000); bounds memory\n"
+      "      --max-rows-in-flight N  rows held in memory, read but not "
+      "yet\n"
+      "                           written (default 20000); bounds memory\n"
+      "      --max-spill MIB      disk for finished rows that wait behind a\n"
+      "                           slow one, so that reading goes on\n"
+      "                           (default 4096; 0 keeps them in memory and\n"
+      "                           reading waits)\n"
+      "      --spill-dir DIR      directory of that file (default $TMPDIR,\n"
+      "                           else /tmp)\n"
       "      --dedup-memory MIB   memory for duplicate detection (default "
       "32,\n"
       "                           about 8 million distinct addresses)\n"
@@ -374,8 +394,9 @@ static enum lc_status options_seconds(const char *name, const char *value,
 
   errno = 0;
   v = strtod(value, &end);
-  if (errno != 0 || end == value || *end != '\0' || v * 1000 < min_ms ||
-      v * 1000 > max_ms) {
+  /* Written so that NaN fails the range test too. */
+  if (errno != 0 || end == value || *end != '\0' ||
+      !(v * 1000 >= min_ms && v * 1000 <= max_ms)) {
     fprintf(stderr,
             "listclean: invalid value '%s' for %s: expected seconds from "
             "%g to %g\n",
@@ -454,6 +475,9 @@ static enum lc_status options_network_number(int c, const char *arg,
     s = options_number("--identity-rate", arg, 1, 10000, &v);
     o->identity_rate = (double)v;
     return s;
+  case OPT_IDENTITY_RETRY:
+    return options_seconds("--identity-retry", arg, 1, 3600000,
+                           &o->identity_retry_ms);
   case OPT_STOP_DEADLINE:
     return options_seconds("--stop-deadline", arg, 0, 86400000,
                            &o->stop_deadline_ms);
@@ -485,6 +509,10 @@ static enum lc_status options_numeric(int c, const char *arg,
   case OPT_MAX_ROWS:
     s = options_number("--max-rows-in-flight", arg, 1, 10000000, &v);
     o->max_rows_in_flight = (size_t)v;
+    return s;
+  case OPT_MAX_SPILL:
+    s = options_number("--max-spill", arg, 0, 1048576, &v);
+    o->max_spill_bytes = (uint64_t)v << 20;
     return s;
   case OPT_DEDUP_MEMORY:
     s = options_number("--dedup-memory", arg, 1, 65536, &v);
@@ -523,6 +551,9 @@ static enum lc_status options_one(int c, const char *arg,
     return options_checks(arg, &o->checks);
   case OPT_ROLE_OK:
     o->role_ok = true;
+    return LC_OK;
+  case OPT_SPILL_DIR:
+    o->spill_dir = arg;
     return LC_OK;
   case OPT_DATA_DIR:
     o->data_dir = arg;

@@ -24,6 +24,7 @@ void lc_job_options_init(struct lc_job_options *o)
   o->output = "-";
   o->checks = LC_CHECK_SYNTAX;
   o->max_rows_in_flight = 20000;
+  o->max_spill_bytes = (uint64_t)4096 << 20;
   o->dedup_memory = (size_t)32 << 20;
   o->max_record_bytes = (size_t)16 << 20;
   o->compress = -1;

@@ -33,9 +33,11 @@ struct lc_job_options {
   bool role_ok;
   const char *data_dir; /* extra list files, or NULL */
   size_t max_rows_in_flight;
-  size_t dedup_memory;     /* bytes for duplicate detection */
-  size_t max_record_bytes; /* bound for one CSV record */
-  int compress;            /* -1 = by output name, 0 = no, 1 = yes */
+  uint64_t max_spill_bytes; /* spill file limit, 0 = never spill */
+  const char *spill_dir;    /* NULL = $TMPDIR, else /tmp */
+  size_t dedup_memory;      /* bytes for duplicate detection */
+  size_t max_record_bytes;  /* bound for one CSV record */
+  int compress;             /* -1 = by output name, 0 = no, 1 = yes */
   int zstd_level;
   int zstd_workers;
   size_t frame_bytes;
@@ -71,6 +73,8 @@ struct lc_job_options {
   const char *identity_url;
   const char *ca_file;
   double identity_rate;
+  unsigned identity_retry_ms; /* wait before a resend of a throttled
+                                 request; 0 = the module's default */
 
   /* Operation */
   const char *report_path;   /* --report FILE, or NULL */
@@ -90,6 +94,8 @@ struct lc_job_stats {
   uint64_t rows_skipped; /* input rows skipped because they were resumed */
   uint64_t rows_cut;     /* rows a stop left unwritten or not_checked */
   uint64_t malformed;
+  uint64_t rows_spilled;     /* rows moved to the spill file */
+  uint64_t spill_peak_bytes; /* largest size of the spill file */
   /* Rows in the output file per reason, resumed ones included; they add
    * up to rows_resumed + rows_written. */
   uint64_t by_reason[LC_REASON_COUNT];

@@ -1,4 +1,11 @@
-/* The row window: read, submit to the checker, write in input order. */
+/* The row window: read, submit to the checker, write in input order.
+ *
+ * Rows live in a pool of max_rows_in_flight items. The order queue lists
+ * the rows from the first unwritten one to the last read one: each row
+ * in memory, and runs of finished rows that were moved to the spill file
+ * because an unfinished row before them held up the output
+ * (pipeline_spill.c). Reading goes on while the pool has a free item.
+ */
 #include "engine/pipeline_impl.h"
 
 #include <stdio.h>
@@ -10,23 +17,50 @@
 
 /* Rows read per pump callback, so the loop still serves sockets. */
 #define PIPELINE_BATCH 512
+/* Time spent reading per loop pass. */
+#define PIPELINE_PASS_NS 4000000
 /* Rows looked at to find the address column by content. */
 #define PIPELINE_DETECT_ROWS 64
 
 static void pipeline_pump_cb(uv_idle_t *handle);
 
+/* Whether a row can be read now: a free item and a free order entry. */
+static bool pipeline_room(const struct lc_pipeline *p)
+{
+  return p->nfree > 0 && p->order_tail - p->order_head < p->order_cap;
+}
+
 /* Whether reading can make no progress until rows in the window finish:
- * the input has ended, or the window is full. */
+ * the input has ended, or the window is full and nothing can be spilled. */
 static bool pipeline_blocked(void *arg)
 {
   struct lc_pipeline *p = arg;
 
-  return p->input_done || p->tail - p->head >= p->capacity;
+  return p->input_done || (!pipeline_room(p) && !lc_pipeline_can_spill(p));
 }
 
+struct lc_entry *lc_pipeline_entry(const struct lc_pipeline *p, uint64_t i)
+{
+  return &p->order[i % p->order_cap];
+}
+
+/* The item of row SEQ, read but not yet submitted: those are the last
+ * entries of the order queue. */
 static struct lc_item *pipeline_slot(struct lc_pipeline *p, uint64_t seq)
 {
-  return &p->items[seq % p->capacity];
+  return lc_pipeline_entry(p, p->order_tail - (p->tail - seq))->item;
+}
+
+void lc_pipeline_release_item(struct lc_pipeline *p, struct lc_item *item)
+{
+  p->free_items[p->nfree++] = item;
+}
+
+/* The item at the end of the order queue goes back to the pool. */
+static void pipeline_drop_last(struct lc_pipeline *p)
+{
+  p->order_tail--;
+  lc_pipeline_release_item(p, lc_pipeline_entry(p, p->order_tail)->item);
 }
 
 enum lc_status
@@ -50,13 +84,19 @@ lc_pipeline_init(struct lc_pipeline *p, uv_loop_t *loop,
    * costs cache misses. */
   if (opt->checks == LC_CHECK_SYNTAX && p->capacity > 4 * PIPELINE_BATCH)
     p->capacity = 4 * PIPELINE_BATCH;
+  /* Every entry is a row in memory or a run of spilled rows after one. */
+  p->order_cap = 2 * p->capacity + 2;
   p->items = calloc(p->capacity, sizeof(*p->items));
-  if (p->items == NULL)
+  p->free_items = calloc(p->capacity, sizeof(*p->free_items));
+  p->order = calloc(p->order_cap, sizeof(*p->order));
+  if (p->items == NULL || p->free_items == NULL || p->order == NULL)
     return LC_ERR_NOMEM;
-  for (size_t i = 0; i < p->capacity; i++) {
+  for (size_t i = p->capacity; i-- > 0;) {
     lc_row_init(&p->items[i].row);
     p->items[i].pipeline = p;
+    lc_pipeline_release_item(p, &p->items[i]);
   }
+  p->spill_off = opt->max_spill_bytes == 0;
   uv_idle_init(loop, &p->pump);
   p->pump.data = p;
   uv_timer_init(loop, &p->deadline);
@@ -121,7 +161,7 @@ static void pipeline_input_ended(struct lc_pipeline *p)
 
 static void pipeline_read_one(struct lc_pipeline *p)
 {
-  struct lc_item *item = pipeline_slot(p, p->tail);
+  struct lc_item *item = p->free_items[p->nfree - 1];
   char err[512];
   bool eof = false;
 
@@ -149,6 +189,9 @@ static void pipeline_read_one(struct lc_pipeline *p)
                         (unsigned long long)item->row.line);
   }
   item->seq = p->tail;
+  item->done = false;
+  p->nfree--;
+  *lc_pipeline_entry(p, p->order_tail++) = (struct lc_entry){item, 0, 0, 0};
   p->tail++;
   p->stats->rows_read++;
 }
@@ -196,25 +239,61 @@ static void pipeline_submit(struct lc_pipeline *p, struct lc_item *item)
     item->done = true;
     return;
   }
+  p->unfinished++;
   lc_checker_submit(p->checker, item);
+}
+
+/* Write the row in memory at the head of the order queue. */
+static void pipeline_flush_item(struct lc_pipeline *p, struct lc_item *item)
+{
+  if (item->skipped)
+    p->stats->rows_skipped++;
+  else if (p->exit_code != LC_EXIT_OK)
+    ; /* the run is failing: nothing more is written */
+  else if (p->discarding)
+    p->stats->rows_cut++;
+  else
+    lc_pipeline_write_item(p, item);
+  lc_pipeline_release_item(p, item);
+  p->order_head++;
+}
+
+/* Write the first row of the run of spilled rows E. */
+static void pipeline_flush_spilled(struct lc_pipeline *p, struct lc_entry *e)
+{
+  bool write = p->exit_code == LC_EXIT_OK && !p->discarding;
+
+  if (lc_pipeline_unspill_row(p, &e->pos, write) && p->discarding &&
+      p->exit_code == LC_EXIT_OK)
+    p->stats->rows_cut++;
+  p->spilled--;
+  if (--e->rows == 0)
+    p->order_head++;
 }
 
 static void pipeline_flush(struct lc_pipeline *p)
 {
   while (p->head < p->submitted) {
-    struct lc_item *item = pipeline_slot(p, p->head);
-    if (!item->done)
-      break;
-    if (item->skipped)
-      p->stats->rows_skipped++;
-    else if (p->exit_code != LC_EXIT_OK)
-      ; /* the run is failing: nothing more is written */
-    else if (p->discarding)
-      p->stats->rows_cut++;
+    struct lc_entry *e = lc_pipeline_entry(p, p->order_head);
+
+    if (e->item == NULL)
+      pipeline_flush_spilled(p, e);
+    else if (e->item->done)
+      pipeline_flush_item(p, e->item);
     else
-      lc_pipeline_write_item(p, item);
+      break;
     p->head++;
   }
+}
+
+uint64_t lc_pipeline_drop_unsubmitted(struct lc_pipeline *p)
+{
+  uint64_t n = p->tail - p->submitted;
+
+  for (uint64_t i = 0; i < n; i++)
+    pipeline_drop_last(p);
+  p->tail = p->submitted;
+  return n;
 }
 
 void lc_pipeline_close_checker(struct lc_pipeline *p)
@@ -248,17 +327,20 @@ static void pipeline_check_finished(struct lc_pipeline *p)
 
 static void pipeline_update_pump(struct lc_pipeline *p)
 {
-  bool want = !p->input_done && p->tail - p->head < p->capacity;
+  bool want;
 
-  /* Rows parked for evidence must not hold the window forever. */
-  if (p->head < p->submitted && !pipeline_slot(p, p->head)->done &&
-      (p->input_done || p->tail - p->head == p->capacity)) {
+  /* Finished rows behind an unfinished head make room by going to the
+   * spill file; rows parked for evidence must not hold a window that
+   * cannot spill forever. */
+  if (!p->input_done && !pipeline_room(p) && lc_pipeline_can_spill(p))
+    lc_pipeline_spill(p);
+  if (p->head < p->submitted && pipeline_blocked(p)) {
     p->in_pump = true;
     lc_checker_pressure(p->checker);
     p->in_pump = false;
     pipeline_flush(p);
-    want = !p->input_done && p->tail - p->head < p->capacity;
   }
+  want = !p->input_done && pipeline_room(p);
 
   if (want && !p->pumping)
     uv_idle_start(&p->pump, pipeline_pump_cb);
@@ -276,26 +358,37 @@ void lc_pipeline_settle(struct lc_pipeline *p)
   pipeline_check_finished(p);
 }
 
-static void pipeline_pump_cb(uv_idle_t *handle)
+/* Read up to PIPELINE_BATCH rows and hand them to the checker. */
+static void pipeline_read_batch(struct lc_pipeline *p)
 {
-  struct lc_pipeline *p = handle->data;
-
-  p->in_pump = true;
-  for (int n = 0;
-       n < PIPELINE_BATCH && !p->input_done && p->tail - p->head < p->capacity;
-       n++)
+  for (int n = 0; n < PIPELINE_BATCH && !p->input_done && pipeline_room(p); n++)
     pipeline_read_one(p);
   if (!p->column_known && p->header_done &&
-      (p->input_done || p->tail - p->head == p->capacity ||
+      (p->input_done || !pipeline_room(p) ||
        p->tail - p->submitted >= PIPELINE_DETECT_ROWS))
     pipeline_detect_column(p);
   if (p->exit_code != LC_EXIT_OK) {
     /* Rows not yet handed to the checker are dropped from the window: the
      * run is failing and nothing more will be written. */
-    p->tail = p->submitted;
+    lc_pipeline_drop_unsubmitted(p);
   }
   while (p->column_known && p->submitted < p->tail)
     pipeline_submit(p, pipeline_slot(p, p->submitted++));
+}
+
+/* Read batches while there is room, for up to PIPELINE_PASS_NS. Rows of
+ * one mail host then reach the scheduler close together and share
+ * sessions, and the loop still serves its sockets between passes. */
+static void pipeline_pump_cb(uv_idle_t *handle)
+{
+  struct lc_pipeline *p = handle->data;
+  uint64_t start = uv_hrtime();
+
+  p->in_pump = true;
+  do
+    pipeline_read_batch(p);
+  while (!p->input_done && pipeline_room(p) && p->column_known &&
+         p->exit_code == LC_EXIT_OK && uv_hrtime() - start < PIPELINE_PASS_NS);
   p->in_pump = false;
   lc_pipeline_settle(p);
 }
@@ -305,6 +398,7 @@ void lc_pipeline_item_done(struct lc_item *item)
   struct lc_pipeline *p = item->pipeline;
 
   item->done = true;
+  p->unfinished--;
   if (p->stop_state == LC_STOP_CLOSING && p->opt->finish_on_stop) {
     /* Whatever the closing checker concluded, the row was cut short. */
     item->result.verdict.status = LC_STATUS_UNKNOWN;
@@ -327,5 +421,15 @@ void lc_pipeline_release(struct lc_pipeline *p)
   for (size_t i = 0; i < p->capacity && p->items != NULL; i++)
     lc_row_release(&p->items[i].row);
   free(p->items);
+  free(p->free_items);
+  free(p->order);
+  free(p->spill_buf);
+  if (p->spill != NULL)
+    p->stats->spill_peak_bytes = lc_spill_peak_bytes(p->spill);
+  lc_spill_free(p->spill);
   p->items = NULL;
+  p->free_items = NULL;
+  p->order = NULL;
+  p->spill_buf = NULL;
+  p->spill = NULL;
 }

@@ -1,8 +1,9 @@
 /* Pipeline internals shared by engine/pipeline*.c and engine/job.c.
  *
  * engine/pipeline.c moves rows through the window, pipeline_write.c writes
- * them (and counts and logs each one), and pipeline_stop.c runs the stop
- * after SIGINT or SIGTERM.
+ * them (and counts and logs each one), pipeline_spill.c moves finished
+ * rows that wait behind an unfinished one to the spill file, and
+ * pipeline_stop.c runs the stop after SIGINT or SIGTERM.
  */
 #ifndef LC_PIPELINE_IMPL_H
 #define LC_PIPELINE_IMPL_H
@@ -15,6 +16,7 @@
 #include "engine/report.h"
 #include "io/csv_reader.h"
 #include "io/csv_writer.h"
+#include "io/spill.h"
 
 /* Stop of a run after a signal. */
 enum lc_stop_state {
@@ -38,11 +40,25 @@ struct lc_pipeline {
   struct lc_job_stats *stats;
   struct lc_report *report; /* rows per provider and MX, or NULL */
 
-  struct lc_item *items; /* window of capacity items */
+  struct lc_item *items; /* pool of capacity items */
   size_t capacity;
+  struct lc_item **free_items; /* unused items of the pool */
+  size_t nfree;
+  /* The rows from head to tail in input order: one entry per row in
+   * memory, one per run of rows in the spill file. */
+  struct lc_entry *order;
+  size_t order_cap;
+  uint64_t order_head, order_tail; /* indices, modulo order_cap */
   uint64_t head, tail; /* sequence numbers: first unwritten, next to read */
   uint64_t submitted;  /* items handed to the checker */
+  uint64_t unfinished; /* items handed to the checker and not done */
   uint64_t skip_rows;  /* first data rows to skip (--resume) */
+
+  struct lc_spill *spill; /* opened at the first spill */
+  bool spill_off;         /* spilling failed or is disabled */
+  uint64_t spilled;       /* rows in the spill file */
+  char *spill_buf;        /* one record being built or read */
+  size_t spill_buf_cap;
 
   bool header_done;
   bool column_known;
@@ -57,6 +73,15 @@ struct lc_pipeline {
   enum lc_stop_state stop_state; /* set by lc_pipeline_set_stop_state */
   uv_timer_t deadline;
   bool discarding; /* rows finishing now are left out of the output */
+};
+
+/* An entry of the order queue: ITEM, or when ITEM is NULL a run of ROWS
+ * finished rows in the spill file, the next one at offset POS; the run's
+ * records end at offset END. */
+struct lc_entry {
+  struct lc_item *item;
+  uint64_t rows;
+  uint64_t pos, end;
 };
 
 /* Prepare P; nothing runs until lc_pipeline_start. REPORT may be NULL. */
@@ -89,13 +114,36 @@ void lc_pipeline_fail(struct lc_pipeline *p, int exit_code,
 /* Write finished rows, restart or pause reading, and end the run when
  * everything is written. Call after anything that finished rows. */
 void lc_pipeline_settle(struct lc_pipeline *p);
+/* Put the rows read but not handed to the checker back in the pool, as if
+ * they had not been read. Returns their count. */
+uint64_t lc_pipeline_drop_unsubmitted(struct lc_pipeline *p);
 /* Close the checker once; rows it completes meanwhile are only marked. */
 void lc_pipeline_close_checker(struct lc_pipeline *p);
+
+/* Entry I of the order queue (an index from order_head to order_tail). */
+struct lc_entry *lc_pipeline_entry(const struct lc_pipeline *p, uint64_t i);
+/* Put ITEM back in the pool. */
+void lc_pipeline_release_item(struct lc_pipeline *p, struct lc_item *item);
 
 /* pipeline_write.c */
 void lc_pipeline_write_header(struct lc_pipeline *p,
                               const struct lc_row *header);
 /* Write ITEM, count it and log its info line. */
 void lc_pipeline_write_item(struct lc_pipeline *p, struct lc_item *item);
+/* Format ITEM as lc_pipeline_write_item would and append it to the spill
+ * file as one record, whose offset goes to *OFFSET. LC_OK, or the failure
+ * of the spill file. */
+enum lc_status lc_pipeline_spill_item(struct lc_pipeline *p,
+                                      struct lc_item *item, uint64_t *offset);
+/* Read the spilled row at *POS, advance *POS past it, and write it, count
+ * it and log its line; or, when WRITE is false, only drop it. False when
+ * it could not be read (the run is then failing). */
+bool lc_pipeline_unspill_row(struct lc_pipeline *p, uint64_t *pos, bool write);
+
+/* pipeline_spill.c */
+/* Whether finished rows in memory may go to the spill file now. */
+bool lc_pipeline_can_spill(const struct lc_pipeline *p);
+/* Move every finished row in memory behind the head to the spill file. */
+void lc_pipeline_spill(struct lc_pipeline *p);
 
 #endif

@@ -33,11 +33,7 @@ void lc_pipeline_set_stop_state(struct lc_pipeline *p, enum lc_stop_state state)
  * an unfinished one wait in the window too, but only for their turn. */
 static uint64_t stop_rows_in_flight(const struct lc_pipeline *p)
 {
-  uint64_t n = 0;
-
-  for (uint64_t seq = p->head; seq < p->submitted; seq++)
-    n += !p->items[seq % p->capacity].done;
-  return n;
+  return p->unfinished;
 }
 
 static void stop_deadline_cb(uv_timer_t *timer)
@@ -71,8 +67,6 @@ static const char *stop_signal_name(int signum)
 
 void lc_pipeline_stop(struct lc_pipeline *p, int signum)
 {
-  uint64_t unsubmitted = p->tail - p->submitted;
-
   if (p->finished || p->stop_state != LC_STOP_RUNNING)
     return;
   p->stats->stop_signal = signum;
@@ -80,8 +74,7 @@ void lc_pipeline_stop(struct lc_pipeline *p, int signum)
   p->input_done = true;
   /* Rows read while the address column was still being detected were
    * never handed to the checker; they are left out like unread ones. */
-  p->tail = p->submitted;
-  p->stats->rows_cut += unsubmitted;
+  p->stats->rows_cut += lc_pipeline_drop_unsubmitted(p);
   if (stop_rows_in_flight(p) > 0)
     lc_warn("%s received: reading stopped; waiting up to %.1f s for %llu "
             "unfinished rows (send it again to exit at once)",

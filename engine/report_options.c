@@ -81,6 +81,8 @@ static void options_csv(struct lc_json *json, const struct lc_job_options *o)
   options_uint(json, "zstd_workers", (uint64_t)o->zstd_workers);
   options_uint(json, "zstd_frame_bytes", o->frame_bytes);
   options_uint(json, "max_rows_in_flight", o->max_rows_in_flight);
+  options_uint(json, "max_spill_mib", o->max_spill_bytes >> 20);
+  options_string(json, "spill_dir", o->spill_dir);
   options_uint(json, "dedup_memory_bytes", o->dedup_memory);
   options_uint(json, "max_record_bytes", o->max_record_bytes);
   options_bool(json, "role_ok", o->role_ok);
@@ -130,6 +132,7 @@ void lc_report_write_options(struct lc_json *json,
   options_string(json, "identity_url", o->identity_url);
   options_string(json, "ca_file", o->ca_file);
   options_setting(json, "identity_rate", o->identity_rate);
+  options_seconds(json, "identity_retry_s", o->identity_retry_ms);
   options_string(json, "report", o->report_path);
   lc_json_key(json, "stop_deadline_s");
   lc_json_double(json, o->stop_deadline_ms / 1000.0);

@@ -133,21 +133,40 @@ enum lc_status lc_csv_writer_cell(struct lc_csv_writer *w, const char *text)
   return lc_csv_writer_field(w, cell, strlen(cell));
 }
 
-enum lc_status lc_csv_writer_end_row(struct lc_csv_writer *w)
+enum lc_status lc_csv_writer_take_row(struct lc_csv_writer *w,
+                                      const char **bytes, size_t *len)
 {
-  enum lc_status status;
-
   if (writer_reserve(w, 2) != LC_OK)
     return LC_ERR_NOMEM;
   if (w->crlf)
     w->buf[w->len++] = '\r';
   w->buf[w->len++] = '\n';
-  status = lc_output_write(w->out, w->buf, w->len);
+  *bytes = w->buf;
+  *len = w->len;
   w->len = 0;
   w->row_started = false;
+  return LC_OK;
+}
+
+enum lc_status lc_csv_writer_put_row(struct lc_csv_writer *w, const char *bytes,
+                                     size_t len)
+{
+  enum lc_status status = lc_output_write(w->out, bytes, len);
+
   if (status != LC_OK)
     return status;
   return lc_output_row_boundary(w->out);
+}
+
+enum lc_status lc_csv_writer_end_row(struct lc_csv_writer *w)
+{
+  const char *bytes;
+  size_t len;
+  enum lc_status status = lc_csv_writer_take_row(w, &bytes, &len);
+
+  if (status != LC_OK)
+    return status;
+  return lc_csv_writer_put_row(w, bytes, len);
 }
 
 enum lc_status lc_csv_writer_raw(struct lc_csv_writer *w, const char *bytes,

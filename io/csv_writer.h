@@ -27,6 +27,17 @@ enum lc_status lc_csv_writer_cell(struct lc_csv_writer *w, const char *text);
 /* End the row: write it to the output and mark a row boundary there. */
 enum lc_status lc_csv_writer_end_row(struct lc_csv_writer *w);
 
+/* End the row like lc_csv_writer_end_row, but hand its bytes (line ending
+ * included) to the caller instead of the output: *BYTES stays valid until
+ * the next call on W. */
+enum lc_status lc_csv_writer_take_row(struct lc_csv_writer *w,
+                                      const char **bytes, size_t *len);
+
+/* Write one complete row taken by lc_csv_writer_take_row, and mark the row
+ * boundary after it. */
+enum lc_status lc_csv_writer_put_row(struct lc_csv_writer *w, const char *bytes,
+                                     size_t len);
+
 /* Write raw bytes before the first row (the byte order mark). */
 enum lc_status lc_csv_writer_raw(struct lc_csv_writer *w, const char *bytes,
                                  size_t len);

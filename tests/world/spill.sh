@@ -1,0 +1,141 @@
+#!/bin/sh
+# Spilling finished rows to disk: with a window of 60 rows and many
+# greylisting hosts, rows finished behind a greylisted one go to the spill
+# file so that reading goes on. The output must be byte for byte the one a
+# window holding the whole input writes. A spill directory that does not
+# exist turns spilling off with a warning, and a stop followed by --resume
+# still gives the same file.
+. "$LISTCLEAN_TOP/tests/lib.sh"
+lc="$LISTCLEAN_TOP/build/listclean"
+w="$tap_tmp/world"
+dns_port=$(tap_free_port)
+smtp_port=$(tap_free_port)
+https_port=$(tap_free_port)
+
+# Greylisting hosts and no profile that depends on timing (silent hosts,
+# tarpits, gateways whose verdict waits for evidence).
+"$SIMWORLD" gen --seed 5 --domains 150 --addresses 600 --out "$w" \
+  --profile-mix smtp:greylist=500,smtp:silent=0,smtp:tarpit=0,smtp:gw_reject=0,smtp:gw_validate=0,dns:silent=0 \
+  >/dev/null
+tap_eq "world generated" 0 $?
+
+# serve LABEL: start simworld afresh (greylisting starts over) for at most
+# 120 s and wait for its ready line.
+serve() {
+  timeout 120 "$SIMWORLD" serve --world "$w" --dns "127.0.0.1:$dns_port" \
+    --smtp-port "$smtp_port" --https-port "$https_port" --greylist-s 1 \
+    --throttle-pct 0 >"$w/$1.serve.out" 2>"$w/$1.serve.err" &
+  sim=$!
+  tap_cleanup_pid $sim
+  i=0
+  until grep -q '^simworld: ready' "$w/$1.serve.out" || [ $i -ge 100 ]; do
+    kill -0 $sim 2>/dev/null || break
+    sleep 0.1
+    i=$((i + 1))
+  done
+  tap_check "$1: simworld ready" grep -q '^simworld: ready' "$w/$1.serve.out"
+}
+
+stop_world() {
+  kill -TERM $sim
+  wait $sim 2>/dev/null
+}
+
+# clean LABEL OPTION...: listclean on the world's export, the options of
+# accuracy.sh plus OPTION..., output WORLD/LABEL.csv and report
+# WORLD/LABEL.json. With background=1 it runs in the background and its
+# process ID goes to lc_pid.
+clean() {
+  label=$1
+  shift
+  if [ "${background:-0}" = 1 ]; then
+    lc_run "$@" &
+    lc_pid=$!
+  else
+    (lc_run "$@")
+  fi
+}
+
+lc_run() {
+  exec timeout 120 "$lc" --dns-server "127.0.0.1:$dns_port" --dns-timeout 2 \
+    --smtp-port "$smtp_port" --allow-private-mx \
+    --helo probe.listclean.test --from check@probe.listclean.test \
+    --connect-timeout 1 --command-timeout 2 --greylist-retry 1 \
+    --greylist-max-wait 20 --backoff 1 --connect-rate 1000 \
+    --rcpt-rate 1000000 --identity-url "https://127.0.0.1:$https_port" \
+    --ca-file "$w/ca.pem" --identity-rate 1000 --seed 7 \
+    --report "$w/$label.json" "$@" "$w/input.csv" -o "$w/$label.csv" \
+    2>"$w/$label.err"
+}
+
+# rows FILE: data rows of a CSV file.
+rows() {
+  python3 -c 'import csv, sys; print(sum(1 for _ in csv.reader(open(sys.argv[1], newline=""))) - 1)' "$1"
+}
+
+# report LABEL KEY: rows.KEY of WORLD/LABEL.json.
+report() {
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["rows"][sys.argv[2]])' \
+    "$w/$1.json" "$2"
+}
+
+# --- spilling with a small window ---------------------------------------
+serve spill
+clean spill --max-rows-in-flight 60 --spill-dir "$tap_tmp"
+tap_eq "spill: exit status" 0 $?
+stop_world
+python3 "$LISTCLEAN_TOP/tests/accuracy.py" "$w/spill.csv" "$w/truth.csv" \
+  >"$w/spill.accuracy"
+sed 's/^/# /' "$w/spill.accuracy" | head -n 10
+tap_eq "spill: every row written" "rows 600" \
+  "$(grep '^rows' "$w/spill.accuracy")"
+tap_eq "spill: verdicts match truth" "mismatches 0" \
+  "$(grep '^mismatches' "$w/spill.accuracy")"
+spilled=$(report spill spilled)
+echo "# rows spilled: $spilled, peak $(report spill spill_peak_bytes) bytes"
+tap_check "spill: rows went to the spill file" [ "$spilled" -gt 50 ]
+tap_check "spill: the spill file held bytes" \
+  [ "$(report spill spill_peak_bytes)" -gt 1000 ]
+tap_eq "spill: no spill file left behind" "" \
+  "$(ls "$tap_tmp" | grep listclean-spill)"
+
+# --- the reference: a window that holds the whole input -----------------
+serve whole
+clean whole --max-rows-in-flight 5000
+tap_eq "whole: exit status" 0 $?
+stop_world
+tap_eq "whole: nothing spilled" 0 "$(report whole spilled)"
+cmp -s "$w/spill.csv" "$w/whole.csv"
+tap_eq "spilled output equals the whole-window output" 0 $?
+
+# --- a spill directory that does not exist ------------------------------
+serve nodir
+clean nodir --max-rows-in-flight 60 --spill-dir "$tap_tmp/missing"
+tap_eq "missing spill dir: exit status" 0 $?
+stop_world
+tap_check "missing spill dir: the warning names it" \
+  grep -q "cannot create a spill file in $tap_tmp/missing" "$w/nodir.err"
+tap_eq "missing spill dir: nothing spilled" 0 "$(report nodir spilled)"
+cmp -s "$w/nodir.csv" "$w/whole.csv"
+tap_eq "missing spill dir: same output" 0 $?
+
+# --- stop while rows are spilled, then --resume ----------------------------
+serve stop
+background=1 clean stop --max-rows-in-flight 60 --stop-deadline 0.2
+sleep 1.5
+kill -TERM $lc_pid
+wait $lc_pid
+tap_eq "stop: exit status 3" 3 $?
+cut_rows=$(rows "$w/stop.csv")
+echo "# rows written before the stop: $cut_rows"
+tap_check "stop: a proper prefix" [ "$cut_rows" -lt 600 ]
+tap_check "stop: some rows spilled" [ "$(report stop spilled)" -gt 0 ]
+head -c "$(stat -c %s "$w/stop.csv")" "$w/whole.csv" | cmp -s - "$w/stop.csv"
+tap_eq "stop: the output is a prefix of the whole output" 0 $?
+clean stop --max-rows-in-flight 60 --resume
+tap_eq "resume: exit status" 0 $?
+stop_world
+cmp -s "$w/stop.csv" "$w/whole.csv"
+tap_eq "resume: same output as one run" 0 $?
+
+tap_done
