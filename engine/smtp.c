@@ -99,12 +99,30 @@ lc_smtp_session_new(uv_loop_t *loop, const struct lc_smtp_options *opts,
   return LC_OK;
 }
 
+/* Whether RCPTS[0..N) may join the open transaction: the last batch is in
+ * MAIL or RCPT (its replies are not all handled yet, since the last one
+ * moves the session to RSET or QUIT), and none of them needs SMTPUTF8
+ * that the transaction was opened without. */
+static bool smtp_can_join(const struct lc_smtp_session *s,
+                          const char *const *rcpts, size_t n)
+{
+  if ((s->state != LC_SMTP_MAIL && s->state != LC_SMTP_RCPT) ||
+      s->batch_end != s->nrcpts)
+    return false;
+  for (size_t i = 0; i < n && !s->utf8_txn; i++)
+    for (const char *p = rcpts[i]; *p != '\0'; p++)
+      if ((unsigned char)*p >= 0x80)
+        return false;
+  return true;
+}
+
 enum lc_status lc_smtp_session_add_recipients(struct lc_smtp_session *s,
                                               const char *const *rcpts,
                                               size_t nrcpts,
                                               size_t *first_index)
 {
   enum lc_status status;
+  bool join;
 
   if (s == NULL || nrcpts == 0 || first_index == NULL)
     return LC_ERR_INVALID;
@@ -115,7 +133,14 @@ enum lc_status lc_smtp_session_add_recipients(struct lc_smtp_session *s,
   if (nrcpts > s->opts.rcpt_per_session - s->nrcpts)
     return LC_ERR_LIMIT;
   *first_index = s->nrcpts;
+  join = smtp_can_join(s, rcpts, nrcpts);
   smtp_store_rcpts(s, rcpts, nrcpts);
+  if (join) {
+    /* The open transaction takes them: RCPT replies still to come send
+     * them (smtp_rcpt_fill), without RSET and MAIL FROM. */
+    s->rcpt_flags[*first_index] &= (uint8_t)~LC_SMTP_RCPT_BATCH;
+    s->batch_end = s->nrcpts;
+  }
   return LC_OK;
 }
 

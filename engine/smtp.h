@@ -175,10 +175,12 @@ lc_smtp_session_new(uv_loop_t *loop, const struct lc_smtp_options *opts,
                     lc_smtp_rcpt_cb rcpt_cb, lc_smtp_done_cb done_cb,
                     void *user, struct lc_smtp_session **out);
 
-/* Queue RCPTS[0..NRCPTS) as a new mail transaction in a running session:
- * once the current batch is answered the session sends RSET and a new
- * MAIL FROM, then the new RCPTs. Their indexes continue after the ones
- * already given; the first is stored in *FIRST_INDEX. Returns LC_ERR_LIMIT
+/* Queue RCPTS[0..NRCPTS) in a running session. While the last mail
+ * transaction is still open (MAIL FROM sent, RCPTs unanswered) they join
+ * it, unless they need SMTPUTF8 and it was opened without; otherwise, once
+ * the current batch is answered, the session sends RSET and a new MAIL
+ * FROM, then the new RCPTs. Their indexes continue after the ones already
+ * given; the first is stored in *FIRST_INDEX. Returns LC_ERR_LIMIT
  * when the total would pass opts->rcpt_per_session, LC_ERR_CLOSED when the
  * session already ended its work (sent QUIT or failed): use a new session
  * then. The session QUITs as soon as it has nothing left to ask, so

@@ -1064,6 +1064,8 @@ static void test_cancel_from_callback(void **state)
   check_summary(&p, LC_SMTP_END_CANCELED, 3, 3);
 }
 
+/* Recipients added while the transaction is open join it: no RSET, no
+ * second MAIL FROM. */
 static void test_add_recipients(void **state)
 {
   static const struct script_step script[] = {
@@ -1071,9 +1073,6 @@ static void test_add_recipients(void **state)
       EHLO_PLAIN,
       MAIL_OK,
       RCPT("alice@example.test", "250 Ok\r\n"),
-      {OP_EXPECT, "RSET", 0},
-      {OP_SEND, "250 2.0.0 Ok\r\n", 0},
-      MAIL_OK,
       RCPT("bob@example.test", "550 5.1.1 User unknown\r\n"),
       RCPT("carol@example.test", "250 Ok\r\n"),
       QUIT_OK,
@@ -1094,6 +1093,40 @@ static void test_add_recipients(void **state)
   check_rcpt(&p, 1, LC_RCPT_MAILBOX_NOT_FOUND, 550, "5.1.1", "User unknown");
   check_rcpt(&p, 2, LC_RCPT_ACCEPTED, 250, "", "Ok");
   check_summary(&p, LC_SMTP_END_OK, 3, 3);
+}
+
+/* A recipient that needs SMTPUTF8 cannot join a transaction opened
+ * without it: the session starts a new one for it. */
+static void test_add_utf8_new_transaction(void **state)
+{
+  static const char *const utf8[] = {"j\xc3\xbcrgen@example.test"};
+  static const struct script_step script[] = {
+      BANNER,
+      {OP_EXPECT, "EHLO probe.test", 0},
+      {OP_SEND, "250-mx.test\r\n250 SMTPUTF8\r\n", 0},
+      MAIL_OK,
+      RCPT("alice@example.test", "250 Ok\r\n"),
+      {OP_EXPECT, "RSET", 0},
+      {OP_SEND, "250 2.0.0 Ok\r\n", 0},
+      {OP_EXPECT, "MAIL FROM:<probe@probe.test> SMTPUTF8", 0},
+      {OP_SEND, "250 Ok\r\n", 0},
+      RCPT("j\xc3\xbcrgen@example.test", "250 Ok\r\n"),
+      QUIT_OK,
+      END};
+  struct script_server srv;
+  struct probe p;
+
+  (void)state;
+  probe_init(&p, four, 1);
+  p.add_at = 0;
+  p.add[0] = utf8[0];
+  p.nadd = 1;
+  run_script(&p, script, &srv);
+  assert_int_equal(p.add_status, LC_OK);
+  assert_int_equal(p.add_first, 1);
+  check_rcpt(&p, 0, LC_RCPT_ACCEPTED, 250, "", "Ok");
+  check_rcpt(&p, 1, LC_RCPT_ACCEPTED, 250, "", "Ok");
+  check_summary(&p, LC_SMTP_END_OK, 2, 2);
 }
 
 static void test_invalid_arguments(void **state)
@@ -1201,6 +1234,7 @@ int main(void)
       cmocka_unit_test(test_smtputf8_offered),
       cmocka_unit_test(test_cancel_from_callback),
       cmocka_unit_test(test_add_recipients),
+      cmocka_unit_test(test_add_utf8_new_transaction),
       cmocka_unit_test(test_invalid_arguments),
       cmocka_unit_test(test_session_size),
   };
