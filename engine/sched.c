@@ -278,6 +278,7 @@ void lc_sched_maybe_free(struct lc_sched *s)
     return;
   lc_sched_map_free(&s->keys);
   lc_sched_map_free(&s->domains);
+  lc_sched_map_free(&s->hosts);
   lc_sched_dead_free(s);
   free(s->rcpt_scratch);
   free(s->probe_scratch);

@@ -115,8 +115,9 @@ struct lc_sched {
   struct sched_list waiting;  /* deferred, sorted by ready_ms */
   struct sched_map keys;
   struct sched_map domains;
-  struct sched_map dead; /* connection failures, engine/sched_dead.c */
-  size_t dead_sweep_at;  /* sweep expired marks at this count */
+  struct sched_map hosts; /* queued probes per key and host name */
+  struct sched_map dead;  /* connection failures, engine/sched_dead.c */
+  size_t dead_sweep_at;   /* sweep expired marks at this count */
   struct sched_key *ready, *ready_tail; /* keys that may start a session */
 
   const char **rcpt_scratch;       /* rcpt_per_session entries */
@@ -154,6 +155,8 @@ enum lc_status lc_sched_key_push(struct sched_key *key, struct lc_probe *probe,
 struct lc_probe *lc_sched_key_peek(struct sched_key *key);
 size_t lc_sched_key_take(struct sched_key *key, uint64_t host_hash,
                          struct lc_probe **out, size_t max);
+size_t lc_sched_key_host_queued(const struct sched_key *key,
+                                uint64_t host_hash);
 void lc_sched_key_evict_host(struct sched_key *key, uint64_t addrs_hash,
                              bool all);
 void lc_sched_key_drain(struct sched_key *key, struct sched_list *out);

@@ -20,6 +20,16 @@
 
 #define MAP_INITIAL_BUCKETS 64
 
+/* Probes queued in one key for one host name, so that topping up a
+ * session can tell without walking the key's domains whether any of them
+ * is there. Freed when the count drops to zero. */
+struct sched_hostq {
+  struct sched_node node; /* in lc_sched.hosts */
+  const struct sched_key *key;
+  uint64_t host_hash;
+  size_t queued;
+};
+
 static void key_timer_cb(uv_timer_t *timer);
 static void key_close_cb(uv_handle_t *handle);
 
@@ -206,14 +216,79 @@ static void domain_free(struct sched_key *key, struct sched_domain *d)
   free(d);
 }
 
+static uint64_t hostq_hash(const struct sched_key *key, uint64_t host_hash)
+{
+  return host_hash ^ ((uint64_t)(uintptr_t)key * 0x9e3779b97f4a7c15ULL);
+}
+
+static struct sched_hostq *hostq_find(const struct sched_key *key,
+                                      uint64_t host_hash)
+{
+  const struct sched_map *map = &key->sched->hosts;
+  uint64_t hash = hostq_hash(key, host_hash);
+
+  if (map->nbuckets == 0)
+    return NULL;
+  for (struct sched_node *n = *lc_sched_map_bucket(map, hash); n != NULL;
+       n = n->next) {
+    struct sched_hostq *q = (struct sched_hostq *)n;
+
+    if (n->hash == hash && q->key == key && q->host_hash == host_hash)
+      return q;
+  }
+  return NULL;
+}
+
+/* Count one more probe of HOST_HASH queued in KEY. False when out of
+ * memory. */
+static bool hostq_add(struct sched_key *key, uint64_t host_hash)
+{
+  struct sched_hostq *q = hostq_find(key, host_hash);
+
+  if (q == NULL) {
+    if ((q = calloc(1, sizeof(*q))) == NULL)
+      return false;
+    q->node.hash = hostq_hash(key, host_hash);
+    q->key = key;
+    q->host_hash = host_hash;
+    if (!lc_sched_map_insert(&key->sched->hosts, &q->node)) {
+      free(q);
+      return false;
+    }
+  }
+  q->queued++;
+  return true;
+}
+
+/* Count one probe of HOST_HASH fewer in KEY. */
+static void hostq_remove(struct sched_key *key, uint64_t host_hash)
+{
+  struct sched_hostq *q = hostq_find(key, host_hash);
+
+  if (q == NULL || --q->queued > 0)
+    return;
+  map_remove(&key->sched->hosts, &q->node);
+  free(q);
+}
+
+size_t lc_sched_key_host_queued(const struct sched_key *key, uint64_t host_hash)
+{
+  const struct sched_hostq *q = hostq_find(key, host_hash);
+
+  return q != NULL ? q->queued : 0;
+}
+
 /* Queue P in KEY, ahead of its domain's other probes when FRONT. */
 enum lc_status lc_sched_key_push(struct sched_key *key, struct lc_probe *p,
                                  bool front)
 {
   struct sched_domain *d = domain_get(key, p->domain);
 
-  if (d == NULL)
+  if (d == NULL || !hostq_add(key, p->sched.host_hash)) {
+    if (d != NULL && d->probes.count == 0)
+      domain_free(key, d);
     return LC_ERR_NOMEM;
+  }
   if (front)
     lc_sched_list_push_front(&d->probes, p);
   else
@@ -237,7 +312,12 @@ size_t lc_sched_key_take(struct sched_key *key, uint64_t host_hash,
 {
   size_t n = 0;
   size_t passed = 0;
+  size_t queued = lc_sched_key_host_queued(key, host_hash);
 
+  /* Stop once every probe of the host is taken, without a lap around all
+   * of the key's domains. */
+  if (max > queued)
+    max = queued;
   while (n < max && key->cursor != NULL && passed < key->ndomains) {
     struct sched_domain *d = key->cursor;
     struct lc_probe *p = d->probes.head;
@@ -250,6 +330,7 @@ size_t lc_sched_key_take(struct sched_key *key, uint64_t host_hash,
     passed = 0;
     lc_sched_list_pop(&d->probes);
     key->queued--;
+    hostq_remove(key, host_hash);
     out[n++] = p;
     if (d->probes.count == 0)
       domain_free(key, d);
@@ -264,8 +345,10 @@ void lc_sched_key_drain(struct sched_key *key, struct sched_list *out)
     struct sched_domain *d = key->cursor;
     struct lc_probe *p;
 
-    while ((p = lc_sched_list_pop(&d->probes)) != NULL)
+    while ((p = lc_sched_list_pop(&d->probes)) != NULL) {
+      hostq_remove(key, p->sched.host_hash);
       lc_sched_list_push(out, p);
+    }
     domain_free(key, d);
   }
   key->queued = 0;
@@ -290,6 +373,8 @@ void lc_sched_key_evict_host(struct sched_key *key, uint64_t addrs_hash,
       bool move = p->sched.addrs_hash == addrs_hash &&
                   (all || lc_sched_route_has_next(p->route, p->sched.host));
 
+      if (move)
+        hostq_remove(key, p->sched.host_hash);
       lc_sched_list_push(move ? &moved : &keep, p);
     }
     d->probes = keep;

@@ -57,7 +57,8 @@ static void session_top_up(struct sched_key *key, uint64_t now)
     size_t room, n, first = 0;
 
     /* A 452 elsewhere may have lowered the limit below this session's. */
-    if (ss->full || ss->smtp == NULL || ss->count >= cap)
+    if (ss->full || ss->smtp == NULL || ss->count >= cap ||
+        lc_sched_key_host_queued(key, ss->host_hash) == 0)
       continue;
     room = min_size(cap - ss->count, lc_bucket_available(&key->rcpts, now));
     if (room == 0)
