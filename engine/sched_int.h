@@ -45,15 +45,31 @@ struct sched_map {
 };
 
 struct sched_key;
+struct sched_hostq;
 
-/* Probes of one domain inside one key. It sits in the key's round-robin
- * ring while it has probes and is freed when it runs empty. */
+/* Probes of one domain for one host name inside one key. It sits in two
+ * round-robin rings while it has probes: the key's, which picks the probe
+ * that leads the next session, and its host's, which fills a session with
+ * probes for that host. It is freed when it runs empty. */
 struct sched_domain {
-  struct sched_node node; /* in lc_sched.domains, by key and name */
+  struct sched_node node; /* in lc_sched.domains, by key, name and host */
   struct sched_key *key;
-  struct sched_domain *ring_next, *ring_prev;
+  struct sched_hostq *hostq;
+  uint64_t host_hash;
+  struct sched_domain *ring_next, *ring_prev; /* the key's ring */
+  struct sched_domain *host_next, *host_prev; /* the host's ring */
   struct sched_list probes;
   char name[]; /* copied, NUL-terminated */
+};
+
+/* The domain queues of one key for one host name. */
+struct sched_hostq {
+  struct sched_node node; /* in lc_sched.hosts, by key and host */
+  const struct sched_key *key;
+  uint64_t host_hash;
+  struct sched_domain *cursor; /* next domain of the host's ring */
+  size_t ndomains;
+  size_t queued; /* probes in those queues */
 };
 
 /* One MX key: a host name, or a provider group sharing one budget. */
@@ -148,8 +164,7 @@ void lc_sched_list_push(struct sched_list *list, struct lc_probe *probe);
 void lc_sched_list_push_front(struct sched_list *list, struct lc_probe *probe);
 struct lc_probe *lc_sched_list_pop(struct sched_list *list);
 
-/* engine/sched_key.c */
-struct sched_key *lc_sched_key_get(struct lc_sched *sched, const char *name);
+/* engine/sched_queue.c */
 enum lc_status lc_sched_key_push(struct sched_key *key, struct lc_probe *probe,
                                  bool front);
 struct lc_probe *lc_sched_key_peek(struct sched_key *key);
@@ -160,6 +175,9 @@ size_t lc_sched_key_host_queued(const struct sched_key *key,
 void lc_sched_key_evict_host(struct sched_key *key, uint64_t addrs_hash,
                              bool all);
 void lc_sched_key_drain(struct sched_key *key, struct sched_list *out);
+
+/* engine/sched_key.c */
+struct sched_key *lc_sched_key_get(struct lc_sched *sched, const char *name);
 unsigned lc_sched_key_budget(struct sched_key *key, uint64_t now_ms);
 void lc_sched_key_back_off(struct sched_key *key, uint64_t now_ms);
 /* Pause KEY for backoff_ms after an MX host accepted no connection, without
@@ -172,6 +190,7 @@ void lc_sched_key_close(struct sched_key *key);
 struct sched_node **lc_sched_map_bucket(const struct sched_map *map,
                                         uint64_t hash);
 bool lc_sched_map_insert(struct sched_map *map, struct sched_node *node);
+void lc_sched_map_remove(struct sched_map *map, struct sched_node *node);
 void lc_sched_map_free(struct sched_map *map);
 
 /* engine/sched_dead.c */

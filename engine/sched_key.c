@@ -1,9 +1,8 @@
-/* MX scheduler: keys, their domain queues and their limits.
+/* MX scheduler: keys and their limits.
  *
- * A key contains one queue per domain, linked in a ring that sessions serve
- * one probe at a time (round robin), plus the key's buckets, connection
- * budget and backoff. Keys and domain queues are found
- * through two intrusive hash maps of the scheduler.
+ * A key holds the domain queues of engine/sched_queue.c, the key's
+ * buckets, connection budget and backoff. Keys are found through an
+ * intrusive hash map of the scheduler.
  *
  * A key without probes or sessions is not freed at once. It stays until
  * its buckets are full, its backoff is over and what it learned has expired,
@@ -19,16 +18,6 @@
 #include "engine/sched_int.h"
 
 #define MAP_INITIAL_BUCKETS 64
-
-/* Probes queued in one key for one host name, so that topping up a
- * session can tell without walking the key's domains whether any of them
- * is there. Freed when the count drops to zero. */
-struct sched_hostq {
-  struct sched_node node; /* in lc_sched.hosts */
-  const struct sched_key *key;
-  uint64_t host_hash;
-  size_t queued;
-};
 
 static void key_timer_cb(uv_timer_t *timer);
 static void key_close_cb(uv_handle_t *handle);
@@ -79,7 +68,7 @@ bool lc_sched_map_insert(struct sched_map *map, struct sched_node *node)
   return true;
 }
 
-static void map_remove(struct sched_map *map, struct sched_node *node)
+void lc_sched_map_remove(struct sched_map *map, struct sched_node *node)
 {
   struct sched_node **link = lc_sched_map_bucket(map, node->hash);
 
@@ -144,7 +133,7 @@ struct sched_key *lc_sched_key_get(struct lc_sched *s, const char *name)
     return NULL;
   }
   if (uv_timer_init(s->loop, &key->timer) != 0) {
-    map_remove(&s->keys, &key->node);
+    lc_sched_map_remove(&s->keys, &key->node);
     free(key);
     return NULL;
   }
@@ -155,236 +144,6 @@ struct sched_key *lc_sched_key_get(struct lc_sched *s, const char *name)
     s->stats.keys_peak = s->stats.keys_open;
   lc_trace("sched key %s: created", key->name);
   return key;
-}
-
-static uint64_t domain_hash(const struct sched_key *key, const char *name)
-{
-  return lc_sched_hash(name) ^
-         ((uint64_t)(uintptr_t)key * 0x9e3779b97f4a7c15ULL);
-}
-
-/* Return the queue of domain NAME in KEY, creating it at the end of the
- * ring so that it waits one round like every other domain. */
-static struct sched_domain *domain_get(struct sched_key *key, const char *name)
-{
-  struct lc_sched *s = key->sched;
-  uint64_t hash = domain_hash(key, name);
-  struct sched_domain *d;
-  size_t len = strlen(name);
-
-  for (struct sched_node *n =
-           s->domains.nbuckets ? *lc_sched_map_bucket(&s->domains, hash) : NULL;
-       n != NULL; n = n->next) {
-    d = (struct sched_domain *)n;
-    if (n->hash == hash && d->key == key && strcasecmp(d->name, name) == 0)
-      return d;
-  }
-  if ((d = calloc(1, sizeof(*d) + len + 1)) == NULL)
-    return NULL;
-  memcpy(d->name, name, len + 1);
-  d->node.hash = hash;
-  d->key = key;
-  if (!lc_sched_map_insert(&s->domains, &d->node)) {
-    free(d);
-    return NULL;
-  }
-  if (key->cursor == NULL) {
-    d->ring_next = d->ring_prev = d;
-    key->cursor = d;
-  } else {
-    d->ring_next = key->cursor;
-    d->ring_prev = key->cursor->ring_prev;
-    d->ring_prev->ring_next = d;
-    key->cursor->ring_prev = d;
-  }
-  key->ndomains++;
-  return d;
-}
-
-static void domain_free(struct sched_key *key, struct sched_domain *d)
-{
-  if (d->ring_next == d) {
-    key->cursor = NULL;
-  } else {
-    d->ring_prev->ring_next = d->ring_next;
-    d->ring_next->ring_prev = d->ring_prev;
-    if (key->cursor == d)
-      key->cursor = d->ring_next;
-  }
-  key->ndomains--;
-  map_remove(&key->sched->domains, &d->node);
-  free(d);
-}
-
-static uint64_t hostq_hash(const struct sched_key *key, uint64_t host_hash)
-{
-  return host_hash ^ ((uint64_t)(uintptr_t)key * 0x9e3779b97f4a7c15ULL);
-}
-
-static struct sched_hostq *hostq_find(const struct sched_key *key,
-                                      uint64_t host_hash)
-{
-  const struct sched_map *map = &key->sched->hosts;
-  uint64_t hash = hostq_hash(key, host_hash);
-
-  if (map->nbuckets == 0)
-    return NULL;
-  for (struct sched_node *n = *lc_sched_map_bucket(map, hash); n != NULL;
-       n = n->next) {
-    struct sched_hostq *q = (struct sched_hostq *)n;
-
-    if (n->hash == hash && q->key == key && q->host_hash == host_hash)
-      return q;
-  }
-  return NULL;
-}
-
-/* Count one more probe of HOST_HASH queued in KEY. False when out of
- * memory. */
-static bool hostq_add(struct sched_key *key, uint64_t host_hash)
-{
-  struct sched_hostq *q = hostq_find(key, host_hash);
-
-  if (q == NULL) {
-    if ((q = calloc(1, sizeof(*q))) == NULL)
-      return false;
-    q->node.hash = hostq_hash(key, host_hash);
-    q->key = key;
-    q->host_hash = host_hash;
-    if (!lc_sched_map_insert(&key->sched->hosts, &q->node)) {
-      free(q);
-      return false;
-    }
-  }
-  q->queued++;
-  return true;
-}
-
-/* Count one probe of HOST_HASH fewer in KEY. */
-static void hostq_remove(struct sched_key *key, uint64_t host_hash)
-{
-  struct sched_hostq *q = hostq_find(key, host_hash);
-
-  if (q == NULL || --q->queued > 0)
-    return;
-  map_remove(&key->sched->hosts, &q->node);
-  free(q);
-}
-
-size_t lc_sched_key_host_queued(const struct sched_key *key, uint64_t host_hash)
-{
-  const struct sched_hostq *q = hostq_find(key, host_hash);
-
-  return q != NULL ? q->queued : 0;
-}
-
-/* Queue P in KEY, ahead of its domain's other probes when FRONT. */
-enum lc_status lc_sched_key_push(struct sched_key *key, struct lc_probe *p,
-                                 bool front)
-{
-  struct sched_domain *d = domain_get(key, p->domain);
-
-  if (d == NULL || !hostq_add(key, p->sched.host_hash)) {
-    if (d != NULL && d->probes.count == 0)
-      domain_free(key, d);
-    return LC_ERR_NOMEM;
-  }
-  if (front)
-    lc_sched_list_push_front(&d->probes, p);
-  else
-    lc_sched_list_push(&d->probes, p);
-  key->queued++;
-  lc_sched_probe_set_state(p, SCHED_PROBE_QUEUED);
-  return LC_OK;
-}
-
-/* Return the probe that leads the next session of KEY, or NULL. */
-struct lc_probe *lc_sched_key_peek(struct sched_key *key)
-{
-  return key->cursor != NULL ? key->cursor->probes.head : NULL;
-}
-
-/* Take up to MAX probes whose current host hashes to HOST_HASH, one per
- * domain in turn, into OUT. Returns the count. A domain whose next probe
- * uses another host is passed over. */
-size_t lc_sched_key_take(struct sched_key *key, uint64_t host_hash,
-                         struct lc_probe **out, size_t max)
-{
-  size_t n = 0;
-  size_t passed = 0;
-  size_t queued = lc_sched_key_host_queued(key, host_hash);
-
-  /* Stop once every probe of the host is taken, without a lap around all
-   * of the key's domains. */
-  if (max > queued)
-    max = queued;
-  while (n < max && key->cursor != NULL && passed < key->ndomains) {
-    struct sched_domain *d = key->cursor;
-    struct lc_probe *p = d->probes.head;
-
-    key->cursor = d->ring_next;
-    if (p->sched.host_hash != host_hash) {
-      passed++;
-      continue;
-    }
-    passed = 0;
-    lc_sched_list_pop(&d->probes);
-    key->queued--;
-    hostq_remove(key, host_hash);
-    out[n++] = p;
-    if (d->probes.count == 0)
-      domain_free(key, d);
-  }
-  return n;
-}
-
-/* Move every queued probe of KEY into OUT and free the domain queues. */
-void lc_sched_key_drain(struct sched_key *key, struct sched_list *out)
-{
-  while (key->cursor != NULL) {
-    struct sched_domain *d = key->cursor;
-    struct lc_probe *p;
-
-    while ((p = lc_sched_list_pop(&d->probes)) != NULL) {
-      hostq_remove(key, p->sched.host_hash);
-      lc_sched_list_push(out, p);
-    }
-    domain_free(key, d);
-  }
-  key->queued = 0;
-}
-
-/* Send the queued probes of KEY whose current host has the addresses
- * ADDRS_HASH on to their next MX host: those that have one, or ALL of them
- * (which completes the ones at their last host). */
-void lc_sched_key_evict_host(struct sched_key *key, uint64_t addrs_hash,
-                             bool all)
-{
-  struct sched_list moved = {0};
-  struct sched_domain *d = key->cursor;
-  size_t n = key->ndomains;
-  struct lc_probe *p;
-
-  while (n-- > 0) {
-    struct sched_domain *next = d->ring_next;
-    struct sched_list keep = {0};
-
-    while ((p = lc_sched_list_pop(&d->probes)) != NULL) {
-      bool move = p->sched.addrs_hash == addrs_hash &&
-                  (all || lc_sched_route_has_next(p->route, p->sched.host));
-
-      if (move)
-        hostq_remove(key, p->sched.host_hash);
-      lc_sched_list_push(move ? &moved : &keep, p);
-    }
-    d->probes = keep;
-    if (keep.count == 0)
-      domain_free(key, d);
-    d = next;
-  }
-  key->queued -= moved.count;
-  while ((p = lc_sched_list_pop(&moved)) != NULL)
-    lc_sched_move_host(key->sched, p);
 }
 
 /* Return the connections KEY may have open at NOW: the budget halved by
@@ -522,7 +281,7 @@ void lc_sched_key_close(struct sched_key *key)
     return;
   key->closing = true;
   lc_trace("sched key %s: freed", key->name);
-  map_remove(&key->sched->keys, &key->node);
+  lc_sched_map_remove(&key->sched->keys, &key->node);
   uv_close((uv_handle_t *)&key->timer, key_close_cb);
 }
 

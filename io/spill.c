@@ -29,6 +29,7 @@
 
 #define SPILL_HEADER sizeof(uint64_t)
 #define SPILL_BUFFER_SIZE (256u * 1024)
+#define SPILL_READ_AHEAD (16u * 1024)
 #define SPILL_TEMPLATE "/listclean-spill-XXXXXX"
 #define SPILL_PUNCH_MIN (1024u * 1024) /* smallest consumed range released */
 
@@ -221,10 +222,20 @@ static enum lc_status spill_load(struct lc_spill *s, uint64_t at, size_t need)
     return LC_ERR_NOMEM;
   while (s->read_len < need) {
     uint64_t left = s->file_end - (at + s->read_len);
-    size_t room = s->read_cap - s->read_len;
-    ssize_t n =
-        pread(s->fd, s->read_buf + s->read_len,
-              left < room ? (size_t)left : room, (off_t)(at + s->read_len));
+    size_t want = need - s->read_len;
+    ssize_t n;
+
+    /* Read ahead a little for the next records of a run, but not a whole
+     * buffer: runs are often a few rows long, and every jump to another
+     * run starts a new read. */
+    if (want < SPILL_READ_AHEAD)
+      want = SPILL_READ_AHEAD;
+    if (want > s->read_cap - s->read_len)
+      want = s->read_cap - s->read_len;
+    if (want > left)
+      want = (size_t)left;
+    n = pread(s->fd, s->read_buf + s->read_len, want,
+              (off_t)(at + s->read_len));
 
     if (n < 0 && errno == EINTR)
       continue;
