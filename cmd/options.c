@@ -1,6 +1,7 @@
 /* Command-line options: parsing, validation and --help. */
 #include "cmd/options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -153,7 +154,8 @@ void lc_options_print_help(void)
       "                           syntax (always on), dns, smtp, identity,\n"
       "                           or all (default: all that this build has;\n"
       "                           this build has all four); smtp implies "
-      "dns\n"
+      "dns,\n"
+      "                           identity needs smtp\n"
       "\n"
       "DNS:\n"
       "      --dns-server HOST[:PORT]  DNS server to ask, an IP address; "
@@ -328,14 +330,15 @@ static enum lc_status options_delimiter(const char *value, char *out)
     *out = '\t';
     return LC_OK;
   }
-  if (strlen(value) == 1 && value[0] != '"' && value[0] != '\r' &&
-      value[0] != '\n') {
+  if (strlen(value) == 1 && ispunct((unsigned char)value[0]) &&
+      value[0] != '"') {
     *out = value[0];
     return LC_OK;
   }
   fprintf(stderr,
           "listclean: invalid value '%s' for --delimiter: give one "
-          "character such as , ; | or the word tab\n",
+          "punctuation character other than the quote, such as , ; | or "
+          "the word tab\n",
           value);
   return LC_ERR_INVALID;
 }
@@ -654,6 +657,12 @@ enum lc_status lc_options_parse(int argc, char **argv, struct lc_job_options *o,
   o->input = argv[optind];
   if (o->report_path != NULL && strcmp(o->report_path, "-") == 0) {
     fprintf(stderr, "listclean: --report needs a file name, not -\n");
+    return LC_ERR_INVALID;
+  }
+  if ((o->checks & LC_CHECK_IDENTITY) && !(o->checks & LC_CHECK_SMTP)) {
+    fprintf(stderr, "listclean: --checks identity needs smtp too: identity "
+                    "lookups decide only what the SMTP probe leaves open; "
+                    "use --checks syntax,dns,smtp,identity\n");
     return LC_ERR_INVALID;
   }
   return LC_OK;

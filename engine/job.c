@@ -177,6 +177,7 @@ static int job_open_output(struct job *job)
                     "the output %s is the input file; write to another file "
                     "(the input must stay as it is while it is read)",
                     o->output);
+
   if (lc_output_open(o->output, &wopt, &job->out, err, sizeof(err)) != LC_OK)
     return job_fail(job, LC_EXIT_IO, "%s", err);
   if (lc_csv_writer_new(job->out, lc_csv_reader_delimiter(job->reader),
@@ -199,12 +200,35 @@ static void job_start_progress(struct job *job)
                     job->checker);
 }
 
+/* Which of the input and output files the report would replace: "input",
+ * "output" or NULL. Devices such as /dev/null may be shared. */
+static const char *job_report_clash(const struct lc_job_options *o)
+{
+  struct stat st;
+
+  if (lstat(o->report_path, &st) == 0 && !S_ISREG(st.st_mode))
+    return NULL;
+  if (strcmp(o->report_path, o->input) == 0 ||
+      job_same_file(o->input, o->report_path))
+    return "input";
+  if (strcmp(o->report_path, o->output) == 0 ||
+      job_same_file(o->output, o->report_path))
+    return "output";
+  return NULL;
+}
+
 static int job_open(struct job *job)
 {
   const struct lc_job_options *o = job->opt;
+  const char *clash = o->report_path ? job_report_clash(o) : NULL;
   char err[512];
   int code;
 
+  if (clash != NULL)
+    return job_fail(job, LC_EXIT_USAGE,
+                    "the report %s is the %s file; give --report another "
+                    "name",
+                    o->report_path, clash);
   if (o->report_path != NULL && (job->report = lc_report_new()) == NULL)
     return job_fail(job, LC_EXIT_IO, "out of memory for the report");
   if (uv_loop_init(&job->loop) != 0)

@@ -331,10 +331,24 @@ static void net_set_group(struct net_domain *d)
   }
 }
 
+struct net_addr *lc_net_reverse(struct net_addr *list)
+{
+  struct net_addr *out = NULL, *next;
+
+  for (; list != NULL; list = next) {
+    next = list->next;
+    list->next = out;
+    out = list;
+  }
+  return out;
+}
+
 static void net_dns_cb(void *arg, const struct lc_dns_result *result)
 {
   struct net_domain *d = arg;
-  struct net_addr *waiters = d->dns_waiters, *next;
+  /* Rows wait on a stack; they go on in input order, so that the first
+   * rows of a big domain are asked first and can be written first. */
+  struct net_addr *waiters = lc_net_reverse(d->dns_waiters), *next;
 
   d->dns_done = true;
   d->dns = result->outcome;

@@ -170,7 +170,7 @@ void lc_net_try_decide(struct net_addr *addr, bool force)
 
 void lc_net_wake(struct net_domain *d, bool force)
 {
-  struct net_addr *list = d->evidence_waiters, *next;
+  struct net_addr *list = lc_net_reverse(d->evidence_waiters), *next;
 
   if (list != NULL)
     lc_net_park_unlink(list->net, d);

@@ -102,6 +102,9 @@ struct lc_net {
 /* Decide ITEM's verdict now that its SMTP reply is in, or park it on its
  * domain until the evidence it needs arrives (net_decide.c). */
 void lc_net_try_decide(struct net_addr *addr, bool force);
+/* Reverse a list linked through next; returns the new head. Wait lists
+ * are stacks, and rows leave them in input order. */
+struct net_addr *lc_net_reverse(struct net_addr *list);
 /* Re-run lc_net_try_decide() for the rows parked on DOMAIN. */
 void lc_net_wake(struct net_domain *domain, bool force);
 /* Finish a row whose verdict needs no SMTP reply (DNS outcome, or SMTP

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "engine/tally.h"
 
 /* Distinct providers and MX hosts counted by name; the rest count as
@@ -277,14 +279,43 @@ static void report_document(FILE *f, const struct lc_report *r,
   lc_json_end_object(&json);
 }
 
+/* Write the report straight into PATH, which exists and is not a regular
+ * file: a device such as /dev/null or /dev/stdout, a pipe, or a link
+ * that a rename would replace instead of writing through. */
+static enum lc_status report_write_in_place(const struct lc_report *r,
+                                            const char *path,
+                                            const struct lc_report_run *run,
+                                            char *err, size_t err_size)
+{
+  FILE *f = fopen(path, "we");
+  bool failed;
+
+  if (f == NULL) {
+    snprintf(err, err_size, "cannot write report %s: %s", path,
+             strerror(errno));
+    return LC_ERR_IO;
+  }
+  report_document(f, r, run);
+  failed = fflush(f) != 0 || ferror(f);
+  if (fclose(f) != 0 || failed) {
+    snprintf(err, err_size, "cannot write report %s: %s", path,
+             strerror(errno));
+    return LC_ERR_IO;
+  }
+  return LC_OK;
+}
+
 enum lc_status lc_report_write(const struct lc_report *r, const char *path,
                                const struct lc_report_run *run, char *err,
                                size_t err_size)
 {
   char tmp[4096];
   FILE *f = NULL;
+  struct stat st;
   int fd;
 
+  if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    return report_write_in_place(r, path, run, err, err_size);
   snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
   fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {

@@ -73,6 +73,14 @@ tap_check "no input message" grep -q "missing INPUT" "$t/err2"
 tap_eq "bad level exit status" 1 $?
 tap_check "bad level message names value" \
   grep -q "invalid value '99' for --zstd-level" "$t/err3"
+"$lc" -d x "$fx/quoting.csv" 2>"$t/err3d"
+tap_eq "letter as delimiter exit status" 1 $?
+tap_check "letter as delimiter message" \
+  grep -q "invalid value 'x' for --delimiter" "$t/err3d"
+"$lc" --checks syntax,dns,identity "$fx/quoting.csv" 2>"$t/err3i"
+tap_eq "identity without smtp exit status" 1 $?
+tap_check "identity without smtp message" \
+  grep -q "checks identity needs smtp too" "$t/err3i"
 "$lc" --checks syntax --column Nope "$fx/quoting.csv" >/dev/null 2>"$t/err4"
 tap_eq "unknown column exit status" 1 $?
 tap_check "unknown column message lists columns" \

@@ -297,4 +297,29 @@ tap_eq "repeated warnings shown five times" 5 \
 tap_check "repeated warnings counted" \
   grep -q "8 'malformed CSV record' warnings in all (3 not shown)" "$t/bad.err"
 
+# --- the report never replaces the input, the output or a FIFO ----------
+cp "$fx/quoting.csv" "$t/rep-in.csv"
+"$lc" --checks syntax -q "$t/rep-in.csv" -o "$t/rep-out.csv" \
+  --report "$t/rep-in.csv" 2>"$t/rep-in.err"
+tap_eq "report named like the input: usage error" 1 $?
+tap_check "report named like the input: message" \
+  grep -q "the report $t/rep-in.csv is the input file" "$t/rep-in.err"
+cmp -s "$fx/quoting.csv" "$t/rep-in.csv"
+tap_eq "report named like the input: input unchanged" 0 $?
+"$lc" --checks syntax -q "$t/rep-in.csv" -o "$t/rep-out.csv" \
+  --report "$t/rep-out.csv" 2>"$t/rep-out.err"
+tap_eq "report named like the output: usage error" 1 $?
+tap_check "report named like the output: message" \
+  grep -q "the report $t/rep-out.csv is the output file" "$t/rep-out.err"
+mkfifo "$t/rep.fifo"
+timeout 20 cat "$t/rep.fifo" >"$t/rep.fifo.out" &
+reader=$!
+"$lc" --checks syntax -q "$t/rep-in.csv" -o "$t/rep-out.csv" \
+  --report "$t/rep.fifo"
+tap_eq "report into a FIFO: exit status" 0 $?
+wait $reader
+tap_check "report into a FIFO: the FIFO stays" [ -p "$t/rep.fifo" ]
+tap_eq "report into a FIFO: the reader got the JSON" 1 \
+  "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["exit_code"] == 0 and 1)' "$t/rep.fifo.out")"
+
 tap_done
