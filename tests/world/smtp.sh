@@ -85,6 +85,8 @@ def reply():
             data = sock.recv(4096)
         except socket.timeout:
             print("TIMEOUT"); return False
+        except ConnectionResetError:
+            data = b""
         if not data:
             print("EOF"); return False
         buf += data
@@ -101,7 +103,11 @@ for cmd in cmds:
         for _ in parts:
             if not reply(): sys.exit(0)
         continue
-    sock.sendall((cmd + "\r\n").encode())
+    try:
+        sock.sendall((cmd + "\r\n").encode())
+    except (BrokenPipeError, ConnectionResetError):
+        # The server closed first; the close is what the test looks for.
+        print("EOF"); sys.exit(0)
     if not reply():
         sys.exit(0)
     if cmd == "STARTTLS":
