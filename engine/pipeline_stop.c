@@ -43,14 +43,16 @@ static void stop_deadline_cb(uv_timer_t *timer)
 
   lc_pipeline_set_stop_state(p, LC_STOP_CLOSING);
   if (p->opt->finish_on_stop) {
-    lc_warn("stop deadline reached: %llu unfinished rows are written as "
+    lc_warn("stop deadline reached: %llu unfinished %s written as "
             "unknown/not_checked",
-            (unsigned long long)in_flight);
+            (unsigned long long)in_flight,
+            in_flight == 1 ? "row is" : "rows are");
   } else {
     p->discarding = true;
-    lc_warn("stop deadline reached with %llu rows unfinished: the output "
+    lc_warn("stop deadline reached with %llu %s unfinished: the output "
             "ends after row %llu; run again with --resume to continue",
-            (unsigned long long)in_flight, (unsigned long long)p->head);
+            (unsigned long long)in_flight, in_flight == 1 ? "row" : "rows",
+            (unsigned long long)p->head);
   }
   lc_pipeline_close_checker(p);
   lc_pipeline_settle(p);
@@ -77,9 +79,10 @@ void lc_pipeline_stop(struct lc_pipeline *p, int signum)
   p->stats->rows_cut += lc_pipeline_drop_unsubmitted(p);
   if (stop_rows_in_flight(p) > 0)
     lc_warn("%s received: reading stopped; waiting up to %.1f s for %llu "
-            "unfinished rows (send it again to exit at once)",
+            "unfinished %s (send it again to exit at once)",
             stop_signal_name(signum), p->opt->stop_deadline_ms / 1000.0,
-            (unsigned long long)stop_rows_in_flight(p));
+            (unsigned long long)stop_rows_in_flight(p),
+            stop_rows_in_flight(p) == 1 ? "row" : "rows");
   else
     lc_warn("%s received: reading stopped", stop_signal_name(signum));
   uv_timer_start(&p->deadline, stop_deadline_cb, p->opt->stop_deadline_ms, 0);
