@@ -200,8 +200,8 @@ static void job_start_progress(struct job *job)
                     job->checker);
 }
 
-/* Which of the input and output files the report would replace: "input",
- * "output" or NULL. Devices such as /dev/null may be shared. */
+/* Return the file the report would replace, "input" or "output", or NULL.
+ * Devices such as /dev/null may be shared. */
 static const char *job_report_clash(const struct lc_job_options *o)
 {
   struct stat st;

@@ -346,8 +346,8 @@ struct net_addr *lc_net_reverse(struct net_addr *list)
 static void net_dns_cb(void *arg, const struct lc_dns_result *result)
 {
   struct net_domain *d = arg;
-  /* Rows wait on a stack; they go on in input order, so that the first
-   * rows of a big domain are asked first and can be written first. */
+  /* Rows wait on a stack. They go on in input order, so the first rows of
+   * a big domain are probed first and can be written first. */
   struct net_addr *waiters = lc_net_reverse(d->dns_waiters), *next;
 
   d->dns_done = true;

@@ -330,8 +330,8 @@ static void pipeline_update_pump(struct lc_pipeline *p)
   bool want;
 
   /* Finished rows behind an unfinished head make room by going to the
-   * spill file; rows parked for evidence must not hold a window that
-   * cannot spill forever. */
+   * spill file. When nothing can spill, rows parked for evidence are
+   * decided, so that they cannot hold a full window forever. */
   if (!p->input_done && !pipeline_room(p) && lc_pipeline_can_spill(p))
     lc_pipeline_spill(p);
   if (p->head < p->submitted && pipeline_blocked(p)) {

@@ -1,7 +1,7 @@
 /* Spilling: finished rows that wait behind an unfinished one leave memory.
  *
  * Output is in input order, so one slow row (a greylisted address retried
- * minutes later, a row waiting for gateway evidence) holds every row read
+ * minutes later, a row waiting for gateway evidence) delays every row read
  * after it. When the pool of items runs out behind such a row, the
  * finished rows in memory are formatted as they will be written and moved
  * to the spill file, and their items go back to the pool, so reading goes
@@ -115,10 +115,10 @@ void lc_pipeline_spill(struct lc_pipeline *p)
 
   if (!spill_open(p))
     return;
-  /* Compact the queue in place: the write index never passes the read
+  /* Compact the queue in place. The write index never passes the read
    * index, because every entry becomes at most one entry. Runs already in
-   * the file stay as they are; rows finished since the last pass become
-   * new runs, since their records come later in the file. */
+   * the file stay as they are, and rows finished since the last pass
+   * become new runs because their records come later in the file. */
   for (uint64_t r = p->order_head; r < p->order_tail; r++) {
     struct lc_entry e = *lc_pipeline_entry(p, r);
 

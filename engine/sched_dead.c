@@ -1,6 +1,6 @@
 /* MX scheduler: connection failures, counted per set of addresses.
  *
- * A mark says that no address of a host accepted a connection. Marks are
+ * A mark records that no address of a host accepted a connection. Marks are
  * keyed by the addresses a session dials, not by the host name, because
  * many MX names often point at one address: every name of a refusing
  * address then shares one count and reaches max_attempts together instead

@@ -1,6 +1,6 @@
 /* MX scheduler: keys and their limits.
  *
- * A key holds the domain queues of engine/sched_queue.c, the key's
+ * A key contains the domain queues of engine/sched_queue.c, the key's
  * buckets, connection budget and backoff. Keys are found through an
  * intrusive hash map of the scheduler.
  *

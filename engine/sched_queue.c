@@ -1,6 +1,6 @@
 /* MX scheduler: the queues of probes inside a key.
  *
- * A key holds one queue per domain and host name. Each queue sits in two
+ * A key contains one queue per domain and host name. Each queue sits in two
  * rings. The key's ring picks the probe that leads the next session, one
  * queue after the other, so that a domain with thousands of addresses
  * cannot starve the small domains of the same key. The host's ring fills

@@ -99,10 +99,9 @@ lc_smtp_session_new(uv_loop_t *loop, const struct lc_smtp_options *opts,
   return LC_OK;
 }
 
-/* Whether RCPTS[0..N) may join the open transaction: the last batch is in
- * MAIL or RCPT (its replies are not all handled yet, since the last one
- * moves the session to RSET or QUIT), and none of them needs SMTPUTF8
- * that the transaction was opened without. */
+/* Return whether RCPTS[0..N) may join the open transaction. The last batch
+ * must be in MAIL or RCPT, because its last reply moves the session to
+ * RSET or QUIT. None of them may need SMTPUTF8 that the transaction lacks. */
 static bool smtp_can_join(const struct lc_smtp_session *s,
                           const char *const *rcpts, size_t n)
 {
