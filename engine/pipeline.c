@@ -191,7 +191,7 @@ static void pipeline_read_one(struct lc_pipeline *p)
   item->seq = p->tail;
   item->done = false;
   p->nfree--;
-  *lc_pipeline_entry(p, p->order_tail++) = (struct lc_entry){item, 0, 0, 0};
+  *lc_pipeline_entry(p, p->order_tail++) = (struct lc_entry){.item = item};
   p->tail++;
   p->stats->rows_read++;
 }
@@ -424,8 +424,6 @@ void lc_pipeline_release(struct lc_pipeline *p)
   free(p->free_items);
   free(p->order);
   free(p->spill_buf);
-  if (p->spill != NULL)
-    p->stats->spill_peak_bytes = lc_spill_peak_bytes(p->spill);
   lc_spill_free(p->spill);
   p->items = NULL;
   p->free_items = NULL;

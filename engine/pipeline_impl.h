@@ -45,7 +45,9 @@ struct lc_pipeline {
   struct lc_item **free_items; /* unused items of the pool */
   size_t nfree;
   /* The rows from head to tail in input order: one entry per row in
-   * memory, one per run of rows in the spill file. */
+   * memory, one per run of rows in the spill file. Two runs are never
+   * next to each other, so the queue holds at most 2 * capacity + 1
+   * entries. */
   struct lc_entry *order;
   size_t order_cap;
   uint64_t order_head, order_tail; /* indices, modulo order_cap */
@@ -76,12 +78,12 @@ struct lc_pipeline {
 };
 
 /* An entry of the order queue: ITEM, or when ITEM is NULL a run of ROWS
- * finished rows in the spill file, the next one at offset POS; the run's
- * records end at offset END. */
+ * finished rows in the spill file, the next one at offset POS. The run's
+ * last record starts at offset LAST and ends at END. */
 struct lc_entry {
   struct lc_item *item;
   uint64_t rows;
-  uint64_t pos, end;
+  uint64_t pos, last, end;
 };
 
 /* Prepare P; nothing runs until lc_pipeline_start. REPORT may be NULL. */

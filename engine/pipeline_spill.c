@@ -88,22 +88,34 @@ static bool spill_one(struct lc_pipeline *p, struct lc_item *item,
   return true;
 }
 
-/* Add the spilled row at OFFSET to the compacted queue ending before index
- * W: to the run before it when its record follows that run's in the
- * file, else as a new run. Returns the new end index. */
-static uint64_t spill_add_row(struct lc_pipeline *p, uint64_t w,
-                              uint64_t offset)
+/* Append the run RUN to the compacted queue ending before index W. When
+ * the entry before it is a run too, RUN is joined to it, linking its first
+ * record after that run's last one unless it follows it in the file
+ * already. Returns the new end index. */
+static uint64_t spill_join(struct lc_pipeline *p, uint64_t w,
+                           const struct lc_entry *run)
 {
-  struct lc_entry *last =
+  struct lc_entry *prev =
       w > p->order_head ? lc_pipeline_entry(p, w - 1) : NULL;
-  uint64_t end = lc_spill_end(p->spill);
+  enum lc_status status = LC_OK;
 
-  if (last != NULL && last->item == NULL && last->end == offset) {
-    last->rows++;
-    last->end = end;
-    return w;
+  if (prev != NULL && prev->item == NULL) {
+    if (prev->end != run->pos)
+      status = lc_spill_link(p->spill, prev->last, run->pos);
+    if (status == LC_OK) {
+      prev->rows += run->rows;
+      prev->last = run->last;
+      prev->end = run->end;
+      return w;
+    }
+    /* The two runs stay apart, which the queue has room for: the pass
+     * turns every entry into at most one. */
+    if (!p->spill_off)
+      spill_stop(p, status == LC_ERR_IO ? lc_spill_error(p->spill)
+                                        : "internal error: cannot join "
+                                          "runs in the spill file");
   }
-  *lc_pipeline_entry(p, w) = (struct lc_entry){NULL, 1, offset, end};
+  *lc_pipeline_entry(p, w) = *run;
   return w + 1;
 }
 
@@ -116,18 +128,24 @@ void lc_pipeline_spill(struct lc_pipeline *p)
   if (!spill_open(p))
     return;
   /* Compact the queue in place. The write index never passes the read
-   * index, because every entry becomes at most one entry. Runs already in
-   * the file stay as they are, and rows finished since the last pass
-   * become new runs because their records come later in the file. */
+   * index, because every entry becomes at most one entry. Finished rows
+   * become one-row runs, and runs next to each other are joined. */
   for (uint64_t r = p->order_head; r < p->order_tail; r++) {
     struct lc_entry e = *lc_pipeline_entry(p, r);
 
     if (e.item != NULL && !p->spill_off && spill_one(p, e.item, &offset))
-      w = spill_add_row(p, w, offset);
+      e = (struct lc_entry){NULL, 1, offset, offset, lc_spill_end(p->spill)};
+    if (e.item == NULL)
+      w = spill_join(p, w, &e);
     else
       *lc_pipeline_entry(p, w++) = e;
   }
   p->order_tail = w;
+  /* Taken here, as rows are added only here, so that a run ending at
+   * once after a second signal reports them too. */
+  if (p->spilled > p->stats->spill_peak_rows)
+    p->stats->spill_peak_rows = p->spilled;
+  p->stats->spill_peak_bytes = lc_spill_peak_bytes(p->spill);
   lc_debug("spilled %llu finished rows behind row %llu; %llu rows in the "
            "spill file",
            (unsigned long long)(p->spilled - before),

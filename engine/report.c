@@ -169,6 +169,8 @@ static void report_rows(struct lc_json *json, const struct lc_job_stats *st)
   lc_json_uint(json, st->malformed);
   lc_json_key(json, "spilled");
   lc_json_uint(json, st->rows_spilled);
+  lc_json_key(json, "spill_peak_rows");
+  lc_json_uint(json, st->spill_peak_rows);
   lc_json_key(json, "spill_peak_bytes");
   lc_json_uint(json, st->spill_peak_bytes);
   lc_json_end_object(json);

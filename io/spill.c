@@ -1,7 +1,10 @@
 /* Spill file: an append-only file of byte records, read back by offset.
  *
- * Each record is an 8-byte native-endian length and the payload, as the file
- * is private to the process. lc_spill_bytes counts payloads plus prefixes.
+ * Each record is a 16-byte header and the payload. The header has the
+ * payload's length and the offset of the record read after it, or
+ * SPILL_FOLLOWS for the one appended right after it. Both are 8-byte
+ * native-endian numbers, because the file is private to the process.
+ * lc_spill_bytes counts payloads plus headers.
  *
  * Offsets address the byte stream [file][write buffer]. The file contains
  * whole records up to file_end, and the write buffer contains the records
@@ -12,9 +15,11 @@
  * stay in the write buffer, which is never flushed again.
  *
  * Records are read in runs, so file reads go through a read buffer that
- * usually contains the next records of the run. Each read extends the consumed
+ * usually contains the next records of the run. A link to another record
+ * is written into the header in place: in the file, the write buffer or
+ * the read buffer, wherever the header is. Each read extends the consumed
  * range, or starts a new one when it does not continue it. A consumed range
- * of at least 1 MiB is then released with FALLOC_FL_PUNCH_HOLE. The file is
+ * of at least 64 KiB is then released with FALLOC_FL_PUNCH_HOLE. The file is
  * truncated and offsets restart at 0 whenever every record has been read.
  */
 #include "io/spill.h"
@@ -27,11 +32,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SPILL_HEADER sizeof(uint64_t)
+#define SPILL_HEADER (2 * sizeof(uint64_t))
+#define SPILL_LINK sizeof(uint64_t) /* where the next offset starts */
+#define SPILL_FOLLOWS UINT64_MAX
 #define SPILL_BUFFER_SIZE (256u * 1024)
 #define SPILL_READ_AHEAD (16u * 1024)
 #define SPILL_TEMPLATE "/listclean-spill-XXXXXX"
-#define SPILL_PUNCH_MIN (1024u * 1024) /* smallest consumed range released */
+#define SPILL_PUNCH_MIN (64u * 1024) /* smallest consumed range released */
 
 struct lc_spill {
   int fd;
@@ -110,7 +117,7 @@ static uint64_t spill_record_size(const unsigned char *header)
 {
   uint64_t len;
 
-  memcpy(&len, header, SPILL_HEADER);
+  memcpy(&len, header, sizeof(len));
   return SPILL_HEADER + len;
 }
 
@@ -157,7 +164,7 @@ static enum lc_status spill_flush(struct lc_spill *s)
 enum lc_status lc_spill_append(struct lc_spill *s, const void *rec, size_t len,
                                uint64_t limit, uint64_t *offset)
 {
-  uint64_t start = lc_spill_end(s), header = len;
+  uint64_t start = lc_spill_end(s), header[2] = {len, SPILL_FOLLOWS};
   size_t size;
 
   if (s->write_failed)
@@ -172,7 +179,7 @@ enum lc_status lc_spill_append(struct lc_spill *s, const void *rec, size_t len,
     return LC_ERR_IO;
   if (spill_grow(&s->write_buf, &s->write_cap, s->write_len + size) != LC_OK)
     return LC_ERR_NOMEM;
-  memcpy(s->write_buf + s->write_len, &header, SPILL_HEADER);
+  memcpy(s->write_buf + s->write_len, header, SPILL_HEADER);
   if (len > 0)
     memcpy(s->write_buf + s->write_len + SPILL_HEADER, rec, len);
   s->write_len += size;
@@ -197,7 +204,7 @@ static uint64_t spill_checked_size(const unsigned char *p, uint64_t avail)
 
   if (avail < SPILL_HEADER)
     return 0;
-  memcpy(&len, p, SPILL_HEADER);
+  memcpy(&len, p, sizeof(len));
   return len > avail - SPILL_HEADER ? 0 : SPILL_HEADER + len;
 }
 
@@ -271,17 +278,15 @@ static enum lc_status spill_read_file(struct lc_spill *s, uint64_t at,
   return LC_OK;
 }
 
-/* Point *RECORD at the header of the record at offset AT, which is in the
- * write buffer. */
-static enum lc_status spill_read_buffer(struct lc_spill *s, uint64_t at,
-                                        const unsigned char **record)
+/* The header of the record at offset AT, which is in the write buffer, or
+ * NULL when no record fits there. */
+static unsigned char *spill_in_buffer(struct lc_spill *s, uint64_t at)
 {
   size_t pos = s->write_pos + (size_t)(at - s->file_end);
 
   if (spill_checked_size(s->write_buf + pos, s->write_len - pos) == 0)
-    return LC_ERR_INVALID;
-  *record = s->write_buf + pos;
-  return LC_OK;
+    return NULL;
+  return s->write_buf + pos;
 }
 
 /* Empty the file and restart offsets at 0, once no record is unread. */
@@ -330,7 +335,7 @@ static void spill_consume(struct lc_spill *s, uint64_t at, uint64_t size)
 enum lc_status lc_spill_read(struct lc_spill *s, uint64_t *offset,
                              const void **rec, size_t *len)
 {
-  uint64_t at = *offset, size;
+  uint64_t at = *offset, size, next;
   const unsigned char *record = NULL;
   enum lc_status st;
 
@@ -338,19 +343,54 @@ enum lc_status lc_spill_read(struct lc_spill *s, uint64_t *offset,
   if (at >= lc_spill_end(s) ||
       (at >= s->consumed_start && at < s->consumed_end))
     return LC_ERR_INVALID;
-  if (at < s->file_end)
+  if (at < s->file_end) {
     st = spill_read_file(s, at, &record);
-  else
-    st = spill_read_buffer(s, at, &record);
-  if (st != LC_OK)
-    return st;
+    if (st != LC_OK)
+      return st;
+  } else if ((record = spill_in_buffer(s, at)) == NULL) {
+    return LC_ERR_INVALID;
+  }
   size = spill_record_size(record);
   if (size > s->bytes)
     return LC_ERR_INVALID;
+  memcpy(&next, record + SPILL_LINK, sizeof(next));
   spill_consume(s, at, size);
   *rec = record + SPILL_HEADER;
   *len = (size_t)(size - SPILL_HEADER);
-  *offset = at + size;
+  *offset = next != SPILL_FOLLOWS ? next : at + size;
+  return LC_OK;
+}
+
+enum lc_status lc_spill_link(struct lc_spill *s, uint64_t from, uint64_t to)
+{
+  uint64_t at = from + SPILL_LINK;
+  unsigned char *record;
+  ssize_t n;
+
+  if (from >= lc_spill_end(s) ||
+      (from >= s->consumed_start && from < s->consumed_end))
+    return LC_ERR_INVALID;
+  if (from >= s->file_end) {
+    if ((record = spill_in_buffer(s, from)) == NULL)
+      return LC_ERR_INVALID;
+    memcpy(record + SPILL_LINK, &to, sizeof(to));
+    return LC_OK;
+  }
+  if (s->write_failed)
+    return LC_ERR_IO;
+  do
+    n = pwrite(s->fd, &to, sizeof(to), (off_t)at);
+  while (n < 0 && errno == EINTR);
+  if (n != (ssize_t)sizeof(to)) {
+    spill_set_error(s, "write", n < 0 ? errno : EIO);
+    s->write_failed = true;
+    return LC_ERR_IO;
+  }
+  /* Keep the read buffer in step with the file. */
+  if (at >= s->read_off && at + sizeof(to) <= s->read_off + s->read_len)
+    memcpy(s->read_buf + (at - s->read_off), &to, sizeof(to));
+  else if (at + sizeof(to) > s->read_off && at < s->read_off + s->read_len)
+    s->read_len = 0;
   return LC_OK;
 }
 

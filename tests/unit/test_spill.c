@@ -1,9 +1,10 @@
 /* The spill file: records of many sizes, empty and over 1 MiB included,
  * read back by offset in another order of runs than they were appended,
  * from the file and from the write buffer, with appends and reads
- * interleaved. Invalid offsets, the limit on unread bytes, truncation once
- * every record is read, release of a run read while another is unread, a
- * missing directory, and a write that fails on the file size limit. */
+ * interleaved, and records linked to others. Invalid offsets, the limit on
+ * unread bytes, truncation once every record is read, release of a run read
+ * while another is unread, a missing directory, and a write that fails on the
+ * file size limit. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -22,7 +23,7 @@
 
 #include "io/spill.h"
 
-#define HEADER 8 /* length prefix counted by lc_spill_bytes */
+#define HEADER 16 /* record header counted by lc_spill_bytes */
 #define MIB (1024 * 1024)
 
 static char dir[64];
@@ -239,6 +240,73 @@ static void read_write_buffer(void **state)
   assert_int_equal(spill_file_size(), 0);
   assert_int_equal(lc_spill_end(s), 0);
   assert_int_equal(append_record(s, buf, 10, 3), 0);
+}
+
+/* Read the record at *OFFSET, check that it is record I of length LEN, and
+ * that *OFFSET moved to NEXT. */
+static void read_linked(struct lc_spill *s, uint64_t *offset,
+                        unsigned char *buf, size_t len, uint64_t i,
+                        uint64_t next)
+{
+  const void *rec = NULL;
+  size_t got = SIZE_MAX;
+
+  assert_int_equal(lc_spill_read(s, offset, &rec, &got), LC_OK);
+  assert_int_equal(got, len);
+  assert_int_equal(*offset, next);
+  fill_record(buf, len, i);
+  assert_memory_equal(rec, buf, len);
+}
+
+/* Links change the record read after another: in the file before anything
+ * was read, in the file and the read buffer while the record is in that
+ * buffer, and in the write buffer. Reading from record 0 then gives
+ * 0 1 5 6 7 8 9 2 3 4 10 12 11. */
+static void linked_records(void **state)
+{
+  static const uint64_t order[] = {0, 1, 5, 6, 7, 8, 9, 2, 3, 4, 10, 12, 11};
+  enum { N = 13, BIG = 300 * 1024 };
+  unsigned char *buf = malloc(BIG);
+  uint64_t offsets[N], offset = 0;
+  struct lc_spill *s = open_spill();
+
+  (void)state;
+  assert_non_null(buf);
+  for (uint64_t i = 0; i < 10; i++)
+    offsets[i] = append_record(s, buf, 100, i);
+  /* The big record does not fit in the write buffer with records 0 to 9,
+   * which go to the file, and record 11 does not fit with it: 11 and 12
+   * stay in the write buffer. */
+  offsets[10] = append_record(s, buf, BIG, 10);
+  assert_int_equal(spill_file_size(), offsets[10]);
+  offsets[11] = append_record(s, buf, 100, 11);
+  offsets[12] = append_record(s, buf, 100, 12);
+  assert_int_equal(spill_file_size(), offsets[11]);
+
+  assert_int_equal(lc_spill_link(s, offsets[9], offsets[2]), LC_OK);
+  read_linked(s, &offset, buf, 100, 0, offsets[1]);
+  /* Record 0 was read with the ones after it in the read buffer. */
+  assert_int_equal(lc_spill_link(s, offsets[1], offsets[5]), LC_OK);
+  assert_int_equal(lc_spill_link(s, offsets[4], offsets[10]), LC_OK);
+  assert_int_equal(lc_spill_link(s, offsets[10], offsets[12]), LC_OK);
+  assert_int_equal(lc_spill_link(s, offsets[12], offsets[11]), LC_OK);
+  /* Read records and offsets past the end cannot be linked. */
+  assert_int_equal(lc_spill_link(s, offsets[0], offsets[3]), LC_ERR_INVALID);
+  assert_int_equal(lc_spill_link(s, lc_spill_end(s), 0), LC_ERR_INVALID);
+  assert_int_equal(lc_spill_link(s, offsets[12] + 20, 0), LC_ERR_INVALID);
+  for (size_t k = 1; k < N; k++) {
+    uint64_t i = order[k];
+    uint64_t next = k + 1 < N ? offsets[order[k + 1]] : lc_spill_end(s);
+
+    /* The last record read empties the file, so offsets restart. */
+    if (k + 1 == N)
+      next = offsets[11] + HEADER + 100;
+    assert_int_equal(offset, offsets[i]);
+    read_linked(s, &offset, buf, i == 10 ? BIG : 100, i, next);
+  }
+  assert_int_equal(lc_spill_count(s), 0);
+  assert_int_equal(spill_file_size(), 0);
+  free(buf);
 }
 
 struct run {
@@ -497,7 +565,7 @@ static int write_failure_child(void)
     return 1;
   if (setrlimit(RLIMIT_FSIZE, &limit) != 0)
     return 2;
-  /* 400000 bytes is not a multiple of the 1008-byte record, so the write
+  /* 400000 bytes is not a multiple of the 1016-byte record, so the write
    * that reaches the limit ends inside a record. */
   while (appended < MAX) {
     fill_record(buf, sizeof(buf), appended);
@@ -507,9 +575,10 @@ static int write_failure_child(void)
     appended++;
   }
   /* More records than the file can hold were appended before the failure. */
-  if (st != LC_ERR_IO || appended * 1008 <= 400000)
+  if (st != LC_ERR_IO || appended * (HEADER + sizeof(buf)) <= 400000)
     return 3;
-  if (lc_spill_count(s) != appended || lc_spill_end(s) != appended * 1008)
+  if (lc_spill_count(s) != appended ||
+      lc_spill_end(s) != appended * (HEADER + sizeof(buf)))
     return 4;
   snprintf(expected, sizeof(expected),
            "cannot write the spill file in %s: File too large", dir);
@@ -553,6 +622,7 @@ int main(void)
       cmocka_unit_test_teardown(read_write_buffer, close_spill),
       cmocka_unit_test_teardown(interleaved_append_read, close_spill),
       cmocka_unit_test_teardown(read_invalid_offset, close_spill),
+      cmocka_unit_test_teardown(linked_records, close_spill),
       cmocka_unit_test_teardown(limit_counts_unread, close_spill),
       cmocka_unit_test_teardown(truncate_when_all_read, close_spill),
       cmocka_unit_test_teardown(punch_read_run, close_spill),
