@@ -178,6 +178,14 @@ void lc_checker_skip(struct lc_checker *c, const struct lc_item *item)
       lc_dedup_prefetch(c->dedup, lc_hash_nocase(addr.normalized, addr.len)));
 }
 
+void lc_checker_take_accepted(struct lc_checker *c, struct lc_dedup *set)
+{
+  if (c->net != NULL)
+    lc_net_take_accepted(c->net, set);
+  else
+    lc_dedup_free(set);
+}
+
 struct lc_net *lc_checker_net(const struct lc_checker *c)
 {
   return c->net;

@@ -10,6 +10,7 @@
 #include "engine/pipeline.h"
 
 struct lc_checker;
+struct lc_dedup;
 
 /* Create a checker for OPTIONS on LOOP. On failure writes a message to
  * ERR. */
@@ -35,6 +36,11 @@ void lc_checker_pressure(struct lc_checker *checker);
  * wrote it. For rows that --resume takes from the earlier output; no
  * lc_pipeline_item_done follows. */
 void lc_checker_skip(struct lc_checker *checker, const struct lc_item *item);
+
+/* Hand SET, the domains of resumed rows that were accepted (see
+ * lc_net_take_accepted), to the network side, or free it when there is
+ * none. */
+void lc_checker_take_accepted(struct lc_checker *checker, struct lc_dedup *set);
 
 /* The network side, for progress counters; NULL when only offline checks
  * run or after lc_checker_close. */

@@ -61,6 +61,14 @@ struct lc_dedup *lc_dedup_new(size_t memory)
   return set;
 }
 
+/* The fingerprint of hash H; 0 marks an empty slot, so it becomes 1. */
+static uint32_t dedup_fingerprint(uint64_t h)
+{
+  uint32_t fp = (uint32_t)(h >> 32);
+
+  return fp != 0 ? fp : 1;
+}
+
 static int dedup_find(const uint32_t *bucket, uint32_t fp)
 {
   for (int i = 0; i < DEDUP_SLOTS; i++)
@@ -79,12 +87,11 @@ static uint64_t dedup_alt(const struct lc_dedup *set, uint64_t b, uint32_t fp)
 
 uint64_t lc_dedup_prefetch(const struct lc_dedup *set, uint64_t hash)
 {
-  uint32_t fp = (uint32_t)(hash >> 32);
   uint64_t b1 = hash & set->mask;
 
   __builtin_prefetch(set->slots + b1 * DEDUP_SLOTS);
   __builtin_prefetch(set->slots +
-                     dedup_alt(set, b1, fp ? fp : 1) * DEDUP_SLOTS);
+                     dedup_alt(set, b1, dedup_fingerprint(hash)) * DEDUP_SLOTS);
   return hash;
 }
 
@@ -114,17 +121,29 @@ static bool dedup_insert(struct lc_dedup *set, uint64_t b, uint32_t fp)
   return false;
 }
 
+/* Whether FP is in bucket B1 or B2. */
+static bool dedup_has(const struct lc_dedup *set, uint64_t b1, uint64_t b2,
+                      uint32_t fp)
+{
+  return dedup_find(set->slots + b1 * DEDUP_SLOTS, fp) >= 0 ||
+         dedup_find(set->slots + b2 * DEDUP_SLOTS, fp) >= 0;
+}
+
+bool lc_dedup_has_hash(const struct lc_dedup *set, uint64_t h)
+{
+  uint32_t fp = dedup_fingerprint(h);
+  uint64_t b1 = h & set->mask;
+
+  return dedup_has(set, b1, dedup_alt(set, b1, fp), fp);
+}
+
 bool lc_dedup_seen_hash(struct lc_dedup *set, uint64_t h)
 {
-  uint32_t fp = (uint32_t)(h >> 32);
-  uint64_t b1, b2;
+  uint32_t fp = dedup_fingerprint(h);
+  uint64_t b1 = h & set->mask;
+  uint64_t b2 = dedup_alt(set, b1, fp);
 
-  if (fp == 0)
-    fp = 1;
-  b1 = h & set->mask;
-  b2 = dedup_alt(set, b1, fp);
-  if (dedup_find(set->slots + b1 * DEDUP_SLOTS, fp) >= 0 ||
-      dedup_find(set->slots + b2 * DEDUP_SLOTS, fp) >= 0)
+  if (dedup_has(set, b1, b2, fp))
     return true;
   set->count++;
   if (dedup_find(set->slots + b2 * DEDUP_SLOTS, 0) >= 0 &&

@@ -34,6 +34,9 @@ uint64_t lc_dedup_prefetch(const struct lc_dedup *set, uint64_t hash);
 /* lc_dedup_seen() for an address whose hash is already known. */
 bool lc_dedup_seen_hash(struct lc_dedup *set, uint64_t hash);
 
+/* Whether an address of hash HASH was recorded, without recording it. */
+bool lc_dedup_has_hash(const struct lc_dedup *set, uint64_t hash);
+
 /* Number of distinct addresses stored, whether one had to be dropped
  * because the table was full, and how many were. */
 uint64_t lc_dedup_count(const struct lc_dedup *set);

@@ -252,6 +252,8 @@ static int job_open(struct job *job)
                     "--max-rows-in-flight",
                     o->max_rows_in_flight);
   job->pipeline_ready = true;
+  lc_checker_take_accepted(job->checker, job->plan.accepted);
+  job->plan.accepted = NULL;
   if (job->plan.append)
     lc_pipeline_resume(&job->pipeline,
                        job->plan.have_header ? &job->plan.header : NULL,

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/dedup.h"
 #include "engine/log.h"
+#include "engine/net.h"
 #include "engine/result.h"
 #include "io/resume.h"
 
@@ -15,11 +17,12 @@
 struct resume_count {
   struct lc_job_stats *stats;
   struct lc_report *report;
-  uint32_t reason_at, mx_at, provider_at; /* column numbers */
-  bool skip_first;                        /* the first record is a header */
-  uint64_t seen;                          /* records so far */
-  uint64_t bad;                           /* rows without a known reason */
-  uint64_t first_bad;                     /* data row number of the first */
+  struct lc_resume_plan *plan;
+  uint32_t reason_at, mx_at, provider_at, normalized_at; /* column numbers */
+  bool skip_first;    /* the first record is a header */
+  uint64_t seen;      /* records so far */
+  uint64_t bad;       /* rows without a known reason */
+  uint64_t first_bad; /* data row number of the first */
 };
 
 /* A file that cannot be read is an output error. A file that reads but
@@ -41,6 +44,24 @@ static uint32_t resume_result_column(const char *name)
   return i;
 }
 
+/* Remember the domain of the accepted address ADDRESS (LEN bytes), so
+ * that the run has the evidence the rows kept from the earlier output gave
+ * it. Without memory for the set, that evidence is lost. */
+static void resume_note_accepted(struct lc_resume_plan *plan,
+                                 const char *address, size_t len)
+{
+  const char *at = memrchr(address, '@', len);
+
+  if (at == NULL)
+    return;
+  if (plan->accepted == NULL)
+    plan->accepted = lc_dedup_new(LC_NET_ACCEPTED_MEMORY);
+  if (plan->accepted != NULL)
+    (void)lc_dedup_seen_hash(
+        plan->accepted,
+        lc_hash_nocase(at + 1, len - (size_t)(at + 1 - address)));
+}
+
 static void resume_count_cb(const struct lc_row *record, void *arg)
 {
   struct resume_count *c = arg;
@@ -58,6 +79,10 @@ static void resume_count_cb(const struct lc_row *record, void *arg)
   }
   c->stats->by_reason[reason]++;
   c->stats->rows_resumed++;
+  if (reason == LC_REASON_ACCEPTED) {
+    const char *address = lc_row_field(record, c->normalized_at, &len);
+    resume_note_accepted(c->plan, address, len);
+  }
   if (c->report != NULL)
     lc_report_add_row(c->report, lc_row_field(record, c->provider_at, &len),
                       lc_row_field(record, c->mx_at, &len));
@@ -68,12 +93,15 @@ static void resume_count_cb(const struct lc_row *record, void *arg)
 static int resume_count(const struct lc_job_options *o,
                         const struct lc_resume_options *ropt, uint64_t bytes,
                         uint32_t offset, struct lc_job_stats *stats,
-                        struct lc_report *report, char *err, size_t err_size)
+                        struct lc_report *report, struct lc_resume_plan *plan,
+                        char *err, size_t err_size)
 {
-  struct resume_count c = {stats, report, 0, 0, 0, !o->no_header, 0, 0, 0};
+  struct resume_count c = {stats, report,        plan, 0, 0, 0,
+                           0,     !o->no_header, 0,    0, 0};
   enum lc_status status;
 
   c.reason_at = offset + resume_result_column("reason");
+  c.normalized_at = offset + resume_result_column("normalized");
   c.mx_at = offset + resume_result_column("mx");
   c.provider_at = offset + resume_result_column("provider");
   status = lc_resume_records(o->output, ropt, bytes, resume_count_cb, &c, err,
@@ -230,7 +258,7 @@ int lc_resume_plan_make(const struct lc_job_options *o, bool compress,
     if (code == LC_EXIT_OK)
       code = resume_count(o, &ropt, prefix.prefix_bytes,
                           prefix.first.nfields - LC_RESULT_COLUMNS, stats,
-                          report, err, err_size);
+                          report, plan, err, err_size);
     plan->rows = prefix.records - (o->no_header ? 0 : 1);
     plan->append = code == LC_EXIT_OK;
     if (code == LC_EXIT_OK)
@@ -244,4 +272,6 @@ int lc_resume_plan_make(const struct lc_job_options *o, bool compress,
 void lc_resume_plan_release(struct lc_resume_plan *plan)
 {
   lc_row_release(&plan->header);
+  lc_dedup_free(plan->accepted);
+  plan->accepted = NULL;
 }

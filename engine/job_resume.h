@@ -18,11 +18,16 @@
 #include "io/csv_reader.h"
 #include "io/row.h"
 
+struct lc_dedup;
+
 struct lc_resume_plan {
   bool append;          /* open the output for appending */
   uint64_t rows;        /* data rows already in the output */
   bool have_header;     /* HEADER was read from the input */
   struct lc_row header; /* the input's first record */
+  /* Domains of the kept rows that were accepted (lc_checker_take_accepted),
+   * or NULL. */
+  struct lc_dedup *accepted;
 };
 
 /* Prepare the resume of OPTIONS->output, whose text uses READER's

@@ -258,6 +258,8 @@ static struct net_domain *net_domain_get(struct lc_net *net, const char *name)
   }
   d->hash = hash;
   d->refs = 1;
+  d->any_accepted =
+      net->accepted != NULL && lc_dedup_has_hash(net->accepted, hash);
   if (net->ndomains + 1 > net->table_size)
     net_table_grow(net);
   d->hash_next = net->table[hash & (net->table_size - 1)];
@@ -466,6 +468,24 @@ static void net_catch_all_done_cb(struct lc_probe *probe,
   lc_net_settle(net);
 }
 
+/* Mark D as having had a real recipient accepted, and record it in the set
+ * that outlives D's table entry. Without memory for the set, only D is
+ * marked. */
+static void net_note_accepted(struct lc_net *net, struct net_domain *d)
+{
+  d->any_accepted = true;
+  if (net->accepted == NULL)
+    net->accepted = lc_dedup_new(LC_NET_ACCEPTED_MEMORY);
+  if (net->accepted != NULL)
+    (void)lc_dedup_seen_hash(net->accepted, d->hash);
+}
+
+void lc_net_take_accepted(struct lc_net *net, struct lc_dedup *set)
+{
+  lc_dedup_free(net->accepted);
+  net->accepted = set;
+}
+
 static void net_probe_done_cb(struct lc_probe *probe,
                               const struct lc_smtp_result *result)
 {
@@ -496,7 +516,7 @@ static void net_probe_done_cb(struct lc_probe *probe,
         addr->domain->name, port, port);
   }
   if (result->cls == LC_RCPT_ACCEPTED && !addr->domain->any_accepted) {
-    addr->domain->any_accepted = true;
+    net_note_accepted(addr->net, addr->domain);
     lc_net_wake(addr->domain, false);
   }
   lc_net_try_decide(addr, addr->net->shutting_down);
@@ -612,6 +632,7 @@ static void net_free_all(struct lc_net *net)
     }
   }
   free(net->table);
+  lc_dedup_free(net->accepted);
   lc_net_seen_free(net->seen);
   if (net->ssl_ctx != NULL)
     SSL_CTX_free(net->ssl_ctx);

@@ -15,6 +15,7 @@
 #include "engine/job.h"
 #include "engine/pipeline.h"
 
+struct lc_dedup;
 struct lc_net;
 
 /* Create the network side (resolver, scheduler, identity client) on LOOP.
@@ -37,6 +38,15 @@ void lc_net_force(struct lc_net *net);
  * to learn whether the pipeline can make no progress without them. */
 void lc_net_set_blocked_cb(struct lc_net *net, bool (*blocked)(void *arg),
                            void *arg);
+
+/* Bytes of the set of domains that had a real recipient accepted. */
+#define LC_NET_ACCEPTED_MEMORY (2u << 20)
+
+/* Take SET (from lc_dedup_new, or NULL), the hashes (lc_hash_nocase) of
+ * domains that had a real recipient accepted before this run, such as
+ * the rows --resume keeps. NET frees it, and adds the domains accepted
+ * during the run. */
+void lc_net_take_accepted(struct lc_net *net, struct lc_dedup *set);
 
 /* Stop: rows still in flight complete with what is known, handles close.
  * The object frees itself once the loop has run the close callbacks.

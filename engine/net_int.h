@@ -87,6 +87,9 @@ struct lc_net {
   size_t ndomains;
   struct net_domain *lru_head, *lru_tail;
 
+  /* Domains that had a real recipient accepted, kept while their entries
+   * come and go from the table. NULL until the first one. */
+  struct lc_dedup *accepted;
   size_t gateway_waiting; /* rows waiting only for gateway evidence */
   /* While rows wait for gateway evidence, this timer asks the pipeline
    * whether it is blocked (input ended or window full) and then decides
