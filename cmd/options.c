@@ -252,8 +252,8 @@ void lc_options_print_help(void)
       "                           slow one, so that reading goes on\n"
       "                           (default 4096; 0 keeps them in memory and\n"
       "                           reading waits)\n"
-      "      --spill-dir DIR      directory of that file (default $TMPDIR,\n"
-      "                           else /tmp)\n"
+      "      --spill-dir DIR      directory of that file, checked at the\n"
+      "                           start (default $TMPDIR, else /tmp)\n"
       "      --dedup-memory MIB   memory for duplicate detection (default "
       "32,\n"
       "                           about 8 million distinct addresses)\n"
@@ -309,10 +309,11 @@ static enum lc_status options_number(const char *name, const char *value,
   char *end;
   unsigned long long v;
 
+  /* Digits only: strtoull alone takes blanks, signs and "-1". */
   errno = 0;
   v = strtoull(value, &end, 10);
-  if (errno != 0 || end == value || *end != '\0' || value[0] == '-' ||
-      v < min || v > max) {
+  if (value[strspn(value, "0123456789")] != '\0' || errno != 0 ||
+      end == value || *end != '\0' || v < min || v > max) {
     fprintf(stderr,
             "listclean: invalid value '%s' for %s: expected a whole number "
             "from %llu to %llu\n",
@@ -395,10 +396,12 @@ static enum lc_status options_seconds(const char *name, const char *value,
   char *end;
   double v;
 
+  /* Digits and a decimal point only: strtod alone takes blanks, signs,
+   * exponents, hexadecimal and "nan". */
   errno = 0;
   v = strtod(value, &end);
-  /* Written so that NaN fails the range test too. */
-  if (errno != 0 || end == value || *end != '\0' ||
+  if (value[strspn(value, "0123456789.")] != '\0' || errno != 0 ||
+      end == value || *end != '\0' ||
       !(v * 1000 >= min_ms && v * 1000 <= max_ms)) {
     fprintf(stderr,
             "listclean: invalid value '%s' for %s: expected seconds from "

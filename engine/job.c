@@ -4,6 +4,7 @@
  * process exits at once. */
 #include "engine/job.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -217,6 +218,32 @@ static const char *job_report_clash(const struct lc_job_options *o)
   return NULL;
 }
 
+/* A --spill-dir that cannot take the spill file is refused at the start,
+ * because it would otherwise surface only at the first spill, maybe hours
+ * later. A bad $TMPDIR still gives that warning then. */
+static int job_check_spill_dir(struct job *job)
+{
+  const struct lc_job_options *o = job->opt;
+  struct stat st;
+  const char *problem = NULL;
+
+  if (o->spill_dir == NULL || o->spill_dir[0] == '\0' ||
+      o->max_spill_bytes == 0 || o->checks == LC_CHECK_SYNTAX)
+    return LC_EXIT_OK;
+  if (stat(o->spill_dir, &st) != 0)
+    problem = strerror(errno);
+  else if (!S_ISDIR(st.st_mode))
+    problem = "not a directory";
+  else if (access(o->spill_dir, W_OK | X_OK) != 0)
+    problem = strerror(errno);
+  if (problem == NULL)
+    return LC_EXIT_OK;
+  return job_fail(job, LC_EXIT_USAGE,
+                  "invalid --spill-dir %s: %s; give a directory this user "
+                  "can write to, or --max-spill 0 to keep every row in memory",
+                  o->spill_dir, problem);
+}
+
 static int job_open(struct job *job)
 {
   const struct lc_job_options *o = job->opt;
@@ -229,6 +256,8 @@ static int job_open(struct job *job)
                     "the report %s is the %s file; give --report another "
                     "name",
                     o->report_path, clash);
+  if (job_check_spill_dir(job) != LC_EXIT_OK)
+    return LC_EXIT_USAGE;
   if (o->report_path != NULL && (job->report = lc_report_new()) == NULL)
     return job_fail(job, LC_EXIT_IO, "out of memory for the report");
   if (uv_loop_init(&job->loop) != 0)

@@ -77,6 +77,22 @@ tap_check "bad level message names value" \
 tap_eq "letter as delimiter exit status" 1 $?
 tap_check "letter as delimiter message" \
   grep -q "invalid value 'x' for --delimiter" "$t/err3d"
+# Numbers are digits only (and a decimal point for seconds): no blanks,
+# signs, exponents or hexadecimal.
+for v in ' 7' '+3' '-1' '0x10' ''; do
+  "$lc" --max-spill "$v" "$fx/quoting.csv" 2>"$t/err3n"
+  tap_eq "--max-spill '$v' exit status" 1 $?
+  tap_eq "--max-spill '$v' message" \
+    "listclean: invalid value '$v' for --max-spill: expected a whole number from 0 to 1048576" \
+    "$(head -n 1 "$t/err3n")"
+done
+for v in ' 1' '+1' '1e1' 'nan' '0x1p1' '.'; do
+  "$lc" --dns-timeout "$v" "$fx/quoting.csv" 2>"$t/err3s"
+  tap_eq "--dns-timeout '$v' exit status" 1 $?
+  tap_eq "--dns-timeout '$v' message" \
+    "listclean: invalid value '$v' for --dns-timeout: expected seconds from 0.001 to 600" \
+    "$(head -n 1 "$t/err3s")"
+done
 "$lc" --checks syntax,dns,identity "$fx/quoting.csv" 2>"$t/err3i"
 tap_eq "identity without smtp exit status" 1 $?
 tap_check "identity without smtp message" \

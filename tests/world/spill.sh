@@ -114,15 +114,23 @@ cmp -s "$w/spill.csv" "$w/whole.csv"
 tap_eq "spilled output equals the whole-window output" 0 $?
 
 # --- a spill directory that does not exist ------------------------------
+# Given with --spill-dir, it is refused before anything is written. Taken
+# from $TMPDIR, it turns spilling off with a warning at the first spill.
+clean baddir --max-rows-in-flight 60 --spill-dir "$tap_tmp/missing"
+tap_eq "missing --spill-dir: exit status 1" 1 $?
+tap_eq "missing --spill-dir: the message names it" \
+  "listclean: error: invalid --spill-dir $tap_tmp/missing: No such file or directory; give a directory this user can write to, or --max-spill 0 to keep every row in memory" \
+  "$(cat "$w/baddir.err")"
+tap_check "missing --spill-dir: no output written" [ ! -e "$w/baddir.csv" ]
 serve nodir
-clean nodir --max-rows-in-flight 60 --spill-dir "$tap_tmp/missing"
-tap_eq "missing spill dir: exit status" 0 $?
+TMPDIR="$tap_tmp/missing" clean nodir --max-rows-in-flight 60
+tap_eq "missing TMPDIR: exit status" 0 $?
 stop_world
-tap_check "missing spill dir: the warning names it" \
+tap_check "missing TMPDIR: the warning names it" \
   grep -q "cannot create a spill file in $tap_tmp/missing" "$w/nodir.err"
-tap_eq "missing spill dir: nothing spilled" 0 "$(report nodir spilled)"
+tap_eq "missing TMPDIR: nothing spilled" 0 "$(report nodir spilled)"
 cmp -s "$w/nodir.csv" "$w/whole.csv"
-tap_eq "missing spill dir: same output" 0 $?
+tap_eq "missing TMPDIR: same output" 0 $?
 
 # --- stop while rows are spilled, then --resume ----------------------------
 serve stop
