@@ -56,11 +56,8 @@ enum lc_status lc_checker_new(uv_loop_t *loop,
   }
   c->loop = loop;
   c->opt = options;
-  status = lc_lists_new(options->data_dir, &c->lists);
+  status = lc_lists_new(options->data_dir, &c->lists, err, err_size);
   if (status != LC_OK) {
-    snprintf(err, err_size, "cannot load the lists%s%s: %s",
-             options->data_dir ? " from --data-dir " : "",
-             options->data_dir ? options->data_dir : "", lc_strerror(status));
     lc_checker_free(c);
     return status;
   }

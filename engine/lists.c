@@ -169,7 +169,7 @@ static enum lc_status load_text(struct lc_lists *lists, enum lc_list_kind kind,
 
 /* Read all of FP (opened from PATH) into a new NUL-terminated buffer. */
 static enum lc_status read_all(FILE *fp, const char *path, char **text,
-                               size_t *len)
+                               size_t *len, char *err, size_t err_size)
 {
   enum lc_status status = LC_OK;
   size_t cap = 0, used = 0, got = 1;
@@ -179,8 +179,8 @@ static enum lc_status read_all(FILE *fp, const char *path, char **text,
     if (used + 1 >= cap) {
       cap = cap ? cap * 2 : 8192;
       if (cap > LIST_FILE_MAX) {
-        lc_error("failed to read %s: larger than %zu bytes", path,
-                 LIST_FILE_MAX);
+        snprintf(err, err_size, "cannot read %s: larger than %zu bytes", path,
+                 (size_t)LIST_FILE_MAX);
         status = LC_ERR_LIMIT;
         goto done;
       }
@@ -194,7 +194,7 @@ static enum lc_status read_all(FILE *fp, const char *path, char **text,
     used += got;
   }
   if (ferror(fp)) {
-    lc_error("failed to read %s: %s", path, strerror(errno));
+    snprintf(err, err_size, "cannot read %s: %s", path, strerror(errno));
     status = LC_ERR_IO;
     goto done;
   }
@@ -209,7 +209,7 @@ done:
 
 /* Add DIR/NAME.txt to one list; a missing file is not an error. */
 static enum lc_status load_file(struct lc_lists *lists, enum lc_list_kind kind,
-                                const char *dir)
+                                const char *dir, char *err, size_t err_size)
 {
   char path[4096];
   char *text = NULL;
@@ -219,16 +219,16 @@ static enum lc_status load_file(struct lc_lists *lists, enum lc_list_kind kind,
 
   if (snprintf(path, sizeof(path), "%s/%s.txt", dir, list_names[kind]) >=
       (int)sizeof(path)) {
-    lc_error("data directory path too long: %s", dir);
+    snprintf(err, err_size, "--data-dir path too long: %s", dir);
     return LC_ERR_INVALID;
   }
   if ((fp = fopen(path, "r")) == NULL) {
     if (errno == ENOENT)
       return LC_OK;
-    lc_error("failed to open %s: %s", path, strerror(errno));
+    snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
     return LC_ERR_IO;
   }
-  status = read_all(fp, path, &text, &len);
+  status = read_all(fp, path, &text, &len, err, err_size);
   if (status == LC_OK)
     status = load_text(lists, kind, text, len, path);
   fclose(fp);
@@ -237,7 +237,8 @@ static enum lc_status load_file(struct lc_lists *lists, enum lc_list_kind kind,
 }
 
 static enum lc_status load_builtin(struct lc_lists *lists,
-                                   enum lc_list_kind kind)
+                                   enum lc_list_kind kind, char *err,
+                                   size_t err_size)
 {
   char source[64];
   size_t len = 0;
@@ -245,18 +246,20 @@ static enum lc_status load_builtin(struct lc_lists *lists,
 
   snprintf(source, sizeof(source), "built-in %s.txt", list_names[kind]);
   if (text == NULL) {
-    lc_error("%s is missing from this build", source);
+    snprintf(err, err_size, "%s is missing from this build", source);
     return LC_ERR_INTERNAL;
   }
   return load_text(lists, kind, text, len, source);
 }
 
-static enum lc_status open_extra_dir(const char *dir)
+static enum lc_status open_extra_dir(const char *dir, char *err,
+                                     size_t err_size)
 {
   DIR *d = opendir(dir);
 
   if (d == NULL) {
-    lc_error("failed to open data directory %s: %s", dir, strerror(errno));
+    snprintf(err, err_size, "cannot open --data-dir %s: %s", dir,
+             strerror(errno));
     return LC_ERR_IO;
   }
   closedir(d);
@@ -277,11 +280,13 @@ static void use_public_suffixes(struct lc_lists *lists)
             "is installed); parent domains are matched without it");
 }
 
-enum lc_status lc_lists_new(const char *extra_dir, struct lc_lists **out)
+enum lc_status lc_lists_new(const char *extra_dir, struct lc_lists **out,
+                            char *err, size_t err_size)
 {
   struct lc_lists *lists = calloc(1, sizeof(*lists));
   enum lc_status status = LC_OK;
 
+  snprintf(err, err_size, "out of memory loading the lists");
   if (lists == NULL)
     return LC_ERR_NOMEM;
   for (int k = 0; k < LC_LIST_KINDS; k++)
@@ -289,11 +294,11 @@ enum lc_status lc_lists_new(const char *extra_dir, struct lc_lists **out)
   lc_strset_init(&lists->known);
   use_public_suffixes(lists);
   for (int k = 0; k < LC_LIST_KINDS && status == LC_OK; k++)
-    status = load_builtin(lists, (enum lc_list_kind)k);
+    status = load_builtin(lists, (enum lc_list_kind)k, err, err_size);
   if (status == LC_OK && extra_dir != NULL)
-    status = open_extra_dir(extra_dir);
+    status = open_extra_dir(extra_dir, err, err_size);
   for (int k = 0; k < LC_LIST_KINDS && status == LC_OK && extra_dir; k++)
-    status = load_file(lists, (enum lc_list_kind)k, extra_dir);
+    status = load_file(lists, (enum lc_list_kind)k, extra_dir, err, err_size);
   if (status != LC_OK)
     goto done;
   *out = lists;

@@ -44,11 +44,12 @@ struct lc_lists;
 /* Load the built-in lists and, when EXTRA_DIR is not NULL, the files
  * EXTRA_DIR/roles.txt, disposable.txt, free.txt and popular.txt where they
  * exist. A missing file is skipped. A directory that cannot be opened, or
- * a file that exists but cannot be read, is an error (LC_ERR_IO), and the
- * error is logged with its path. Invalid entries are logged as warnings with
- * file and line and skipped. On LC_OK stores a new object in *OUT for
- * lc_lists_free(). */
-enum lc_status lc_lists_new(const char *extra_dir, struct lc_lists **out);
+ * a file that exists but cannot be read, is an error (LC_ERR_IO), with a
+ * message naming the path in ERR (ERR_SIZE bytes). Invalid entries are
+ * logged as warnings with file and line and skipped. On LC_OK stores a new
+ * object in *OUT for lc_lists_free(). */
+enum lc_status lc_lists_new(const char *extra_dir, struct lc_lists **out,
+                            char *err, size_t err_size);
 
 /* Free LISTS. Accepts NULL. */
 void lc_lists_free(struct lc_lists *lists);

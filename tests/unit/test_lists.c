@@ -16,11 +16,12 @@
 #include "engine/log.h"
 
 static struct lc_lists *builtin;
+static char err[512]; /* message of the last lc_lists_new */
 
 static int load_builtin(void **state)
 {
   (void)state;
-  return lc_lists_new(NULL, &builtin) == LC_OK ? 0 : -1;
+  return lc_lists_new(NULL, &builtin, err, sizeof(err)) == LC_OK ? 0 : -1;
 }
 
 static int free_builtin(void **state)
@@ -208,7 +209,7 @@ static void extra_dir_entries(void **state)
              "not a domain\n\n");
   /* free.txt and popular.txt are missing, which is fine. */
   lc_log_set_level(LC_LOG_ERROR);
-  status = lc_lists_new(dir, &lists);
+  status = lc_lists_new(dir, &lists, err, sizeof(err));
   lc_log_set_level(LC_LOG_WARN);
   assert_int_equal(status, LC_OK);
   assert_true(lc_lists_is_role(lists, "customrole", 10));
@@ -234,7 +235,7 @@ static void entry_above_registrable(void **state)
   /* github.io is a public suffix: each user site is its own registrable
    * domain, so listing the suffix covers only the name itself. */
   write_file(dir, "disposable.txt", "github.io\n");
-  assert_int_equal(lc_lists_new(dir, &lists), LC_OK);
+  assert_int_equal(lc_lists_new(dir, &lists, err, sizeof(err)), LC_OK);
   assert_true(lc_lists_is_disposable(lists, "github.io", 9));
   assert_false(lc_lists_is_disposable(lists, "someone.github.io", 17));
   lc_lists_free(lists);
@@ -244,7 +245,7 @@ static void entry_above_registrable(void **state)
 static void unreadable_file(void **state)
 {
   char dir[] = "/tmp/listclean-lists.XXXXXX";
-  char path[512];
+  char path[512], expected[600];
   struct lc_lists *lists = NULL;
   enum lc_status status;
 
@@ -253,9 +254,11 @@ static void unreadable_file(void **state)
   /* A directory where a list file should be cannot be read, even by root. */
   snprintf(path, sizeof(path), "%s/free.txt", dir);
   assert_int_equal(mkdir(path, 0700), 0);
-  status = lc_lists_new(dir, &lists);
+  status = lc_lists_new(dir, &lists, err, sizeof(err));
   assert_int_equal(status, LC_ERR_IO);
   assert_null(lists);
+  snprintf(expected, sizeof(expected), "cannot read %s: Is a directory", path);
+  assert_string_equal(err, expected);
   remove_tree(dir);
 }
 
@@ -264,9 +267,13 @@ static void missing_dir(void **state)
   struct lc_lists *lists = NULL;
 
   (void)state;
-  assert_int_equal(lc_lists_new("/nonexistent/listclean-data", &lists),
-                   LC_ERR_IO);
+  assert_int_equal(
+      lc_lists_new("/nonexistent/listclean-data", &lists, err, sizeof(err)),
+      LC_ERR_IO);
   assert_null(lists);
+  assert_string_equal(err,
+                      "cannot open --data-dir /nonexistent/listclean-data: "
+                      "No such file or directory");
 }
 
 int main(void)

@@ -78,12 +78,13 @@ static const struct typo_case cases[] = {
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
 static struct lc_lists *lists;
+static char err[256];
 static struct lc_typo *typo;
 
 static int setup(void **state)
 {
   (void)state;
-  if (lc_lists_new(NULL, &lists) != LC_OK)
+  if (lc_lists_new(NULL, &lists, err, sizeof(err)) != LC_OK)
     return -1;
   return lc_typo_new(lists, &typo) == LC_OK ? 0 : -1;
 }
