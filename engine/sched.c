@@ -372,7 +372,6 @@ static void sched_place(struct lc_sched *s, struct lc_probe *p)
     key = lc_sched_key_get(s, sched_key_name(r, h, name, sizeof(name)));
     if (key == NULL)
       break;
-    p->sched.host_hash = lc_sched_hash(h->name);
     p->sched.addrs_hash = lc_sched_addrs_hash(h);
     failures = lc_sched_dead_failures(s, p->sched.addrs_hash, now);
     if (failures > 0 && lc_sched_route_has_next(r, p->sched.host)) {

@@ -120,7 +120,6 @@ struct lc_probe_sched {
   struct lc_probe *next; /* link in the list that contains the probe */
   uint64_t ready_ms;     /* earliest retry after a deferral */
   uint64_t deferred_ms;  /* time of the first deferral, 0 when none */
-  uint64_t host_hash;    /* hash of the current host name */
   uint64_t addrs_hash;   /* hash of the current host's addresses */
   uint32_t host;         /* index of the current host in route->hosts */
   uint16_t attempts;

@@ -47,26 +47,29 @@ struct sched_map {
 struct sched_key;
 struct sched_hostq;
 
-/* Probes of one domain for one host name inside one key. It sits in two
- * round-robin rings while it has probes: the key's, which picks the probe
- * that leads the next session, and its host's, which fills a session with
- * probes for that host. It is freed when it runs empty. */
+/* Probes of one domain for one set of host addresses inside one key. It
+ * sits in two round-robin rings while it has probes: the key's, which
+ * picks the probe that leads the next session, and its host's, which fills
+ * a session with probes for those addresses. It is freed when it runs
+ * empty. */
 struct sched_domain {
   struct sched_node node; /* in lc_sched.domains, by key, name and host */
   struct sched_key *key;
   struct sched_hostq *hostq;
-  uint64_t host_hash;
+  uint64_t addrs_hash;
   struct sched_domain *ring_next, *ring_prev; /* the key's ring */
   struct sched_domain *host_next, *host_prev; /* the host's ring */
   struct sched_list probes;
   char name[]; /* copied, NUL-terminated */
 };
 
-/* The domain queues of one key for one host name. */
+/* The domain queues of one key whose MX hosts have one set of addresses.
+ * Host names that lead to the same server share it, so one session
+ * carries the recipients of all their domains. */
 struct sched_hostq {
-  struct sched_node node; /* in lc_sched.hosts, by key and host */
+  struct sched_node node; /* in lc_sched.hosts, by key and addresses */
   const struct sched_key *key;
-  uint64_t host_hash;
+  uint64_t addrs_hash;
   struct sched_domain *cursor; /* next domain of the host's ring */
   size_t ndomains;
   size_t queued; /* probes in those queues */
@@ -104,7 +107,6 @@ struct sched_session {
   struct sched_session *next; /* in key->sessions */
   struct sched_key *key;
   struct lc_smtp_session *smtp; /* NULL once its done callback ran */
-  uint64_t host_hash;           /* name of the host it talks to */
   uint64_t addrs_hash;          /* addresses it dials */
   size_t count;                 /* recipients given so far */
   size_t cap;                   /* recipients it may take */
@@ -168,10 +170,10 @@ struct lc_probe *lc_sched_list_pop(struct sched_list *list);
 enum lc_status lc_sched_key_push(struct sched_key *key, struct lc_probe *probe,
                                  bool front);
 struct lc_probe *lc_sched_key_peek(struct sched_key *key);
-size_t lc_sched_key_take(struct sched_key *key, uint64_t host_hash,
+size_t lc_sched_key_take(struct sched_key *key, uint64_t addrs_hash,
                          struct lc_probe **out, size_t max);
 size_t lc_sched_key_host_queued(const struct sched_key *key,
-                                uint64_t host_hash);
+                                uint64_t addrs_hash);
 void lc_sched_key_evict_host(struct sched_key *key, uint64_t addrs_hash,
                              bool all);
 void lc_sched_key_drain(struct sched_key *key, struct sched_list *out);

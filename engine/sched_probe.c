@@ -30,19 +30,26 @@ void lc_sched_probe_set_state(struct lc_probe *p, enum sched_probe_state state)
 }
 
 /* Call the done callback of P with RES. P may be freed by it. */
-void lc_sched_complete(struct lc_sched *s, struct lc_probe *p,
-                       const struct lc_smtp_result *res)
-{
-  lc_sched_probe_set_state(p, SCHED_PROBE_DONE);
-  s->stats.completed++;
-  p->done(p, res);
-}
-
 static const char *sched_probe_mx(const struct lc_probe *p)
 {
   const struct lc_sched_route *r = p->route;
 
   return p->sched.host < r->nhosts ? r->hosts[p->sched.host].name : NULL;
+}
+
+void lc_sched_complete(struct lc_sched *s, struct lc_probe *p,
+                       const struct lc_smtp_result *res)
+{
+  struct lc_smtp_result own = *res;
+  const char *mx = sched_probe_mx(p);
+
+  /* A session names the host it was opened for. A probe that rode along
+   * because its own MX host has the same addresses reports that host. */
+  if (own.mx != NULL && mx != NULL)
+    own.mx = mx;
+  lc_sched_probe_set_state(p, SCHED_PROBE_DONE);
+  s->stats.completed++;
+  p->done(p, &own);
 }
 
 /* Complete P with class CLS and the reply that ended the session. */

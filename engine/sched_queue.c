@@ -1,11 +1,12 @@
 /* MX scheduler: the queues of probes inside a key.
  *
- * A key contains one queue per domain and host name. Each queue sits in two
- * rings. The key's ring picks the probe that leads the next session, one
- * queue after the other, so that a domain with thousands of addresses
- * cannot starve the small domains of the same key. The host's ring fills
- * a session: it takes one probe per queue of the session's host name in
- * turn, without looking at the queues of other host names. So starting or
+ * A key contains one queue per domain and set of MX host addresses, so
+ * host names that lead to one server share a queue's host ring. Each queue
+ * sits in two rings. The key's ring picks the probe that leads the next
+ * session, one queue after the other, so that a domain with thousands of
+ * addresses cannot starve the small domains of the same key. The host's
+ * ring fills a session: it takes one probe per queue of the session's
+ * addresses in turn, without looking at other queues. So starting or
  * topping up a session costs the probes it takes, not the size of the
  * key. Queues are found through the scheduler's domain map, host rings
  * through its host map; both are freed when they run empty.
@@ -18,16 +19,16 @@
 
 #define QUEUE_MIX 0x9e3779b97f4a7c15ULL
 
-static uint64_t hostq_hash(const struct sched_key *key, uint64_t host_hash)
+static uint64_t hostq_hash(const struct sched_key *key, uint64_t addrs_hash)
 {
-  return host_hash ^ ((uint64_t)(uintptr_t)key * QUEUE_MIX);
+  return addrs_hash ^ ((uint64_t)(uintptr_t)key * QUEUE_MIX);
 }
 
 static struct sched_hostq *hostq_find(const struct sched_key *key,
-                                      uint64_t host_hash)
+                                      uint64_t addrs_hash)
 {
   const struct sched_map *map = &key->sched->hosts;
-  uint64_t hash = hostq_hash(key, host_hash);
+  uint64_t hash = hostq_hash(key, addrs_hash);
 
   if (map->nbuckets == 0)
     return NULL;
@@ -35,23 +36,23 @@ static struct sched_hostq *hostq_find(const struct sched_key *key,
        n = n->next) {
     struct sched_hostq *q = (struct sched_hostq *)n;
 
-    if (n->hash == hash && q->key == key && q->host_hash == host_hash)
+    if (n->hash == hash && q->key == key && q->addrs_hash == addrs_hash)
       return q;
   }
   return NULL;
 }
 
-static struct sched_hostq *hostq_get(struct sched_key *key, uint64_t host_hash)
+static struct sched_hostq *hostq_get(struct sched_key *key, uint64_t addrs_hash)
 {
-  struct sched_hostq *q = hostq_find(key, host_hash);
+  struct sched_hostq *q = hostq_find(key, addrs_hash);
 
   if (q != NULL)
     return q;
   if ((q = calloc(1, sizeof(*q))) == NULL)
     return NULL;
-  q->node.hash = hostq_hash(key, host_hash);
+  q->node.hash = hostq_hash(key, addrs_hash);
   q->key = key;
-  q->host_hash = host_hash;
+  q->addrs_hash = addrs_hash;
   if (!lc_sched_map_insert(&key->sched->hosts, &q->node)) {
     free(q);
     return NULL;
@@ -59,17 +60,18 @@ static struct sched_hostq *hostq_get(struct sched_key *key, uint64_t host_hash)
   return q;
 }
 
-size_t lc_sched_key_host_queued(const struct sched_key *key, uint64_t host_hash)
+size_t lc_sched_key_host_queued(const struct sched_key *key,
+                                uint64_t addrs_hash)
 {
-  const struct sched_hostq *q = hostq_find(key, host_hash);
+  const struct sched_hostq *q = hostq_find(key, addrs_hash);
 
   return q != NULL ? q->queued : 0;
 }
 
 static uint64_t domain_hash(const struct sched_key *key, const char *name,
-                            uint64_t host_hash)
+                            uint64_t addrs_hash)
 {
-  return lc_sched_hash(name) ^ hostq_hash(key, host_hash * QUEUE_MIX);
+  return lc_sched_hash(name) ^ hostq_hash(key, addrs_hash * QUEUE_MIX);
 }
 
 /* Link D at the end of the key's ring and of its host's ring, so that it
@@ -101,10 +103,10 @@ static void domain_link(struct sched_key *key, struct sched_domain *d)
 /* Return the queue of domain NAME and host HOST_HASH in KEY, creating it.
  * NULL when out of memory. */
 static struct sched_domain *domain_get(struct sched_key *key, const char *name,
-                                       uint64_t host_hash)
+                                       uint64_t addrs_hash)
 {
   struct lc_sched *s = key->sched;
-  uint64_t hash = domain_hash(key, name, host_hash);
+  uint64_t hash = domain_hash(key, name, addrs_hash);
   struct sched_domain *d;
   size_t len = strlen(name);
 
@@ -112,7 +114,7 @@ static struct sched_domain *domain_get(struct sched_key *key, const char *name,
            s->domains.nbuckets ? *lc_sched_map_bucket(&s->domains, hash) : NULL;
        n != NULL; n = n->next) {
     d = (struct sched_domain *)n;
-    if (n->hash == hash && d->key == key && d->host_hash == host_hash &&
+    if (n->hash == hash && d->key == key && d->addrs_hash == addrs_hash &&
         strcasecmp(d->name, name) == 0)
       return d;
   }
@@ -121,8 +123,8 @@ static struct sched_domain *domain_get(struct sched_key *key, const char *name,
   memcpy(d->name, name, len + 1);
   d->node.hash = hash;
   d->key = key;
-  d->host_hash = host_hash;
-  if ((d->hostq = hostq_get(key, host_hash)) == NULL ||
+  d->addrs_hash = addrs_hash;
+  if ((d->hostq = hostq_get(key, addrs_hash)) == NULL ||
       !lc_sched_map_insert(&s->domains, &d->node)) {
     if (d->hostq != NULL && d->hostq->ndomains == 0) {
       lc_sched_map_remove(&s->hosts, &d->hostq->node);
@@ -170,7 +172,7 @@ static void domain_free(struct sched_key *key, struct sched_domain *d)
 enum lc_status lc_sched_key_push(struct sched_key *key, struct lc_probe *p,
                                  bool front)
 {
-  struct sched_domain *d = domain_get(key, p->domain, p->sched.host_hash);
+  struct sched_domain *d = domain_get(key, p->domain, p->sched.addrs_hash);
 
   if (d == NULL)
     return LC_ERR_NOMEM;
@@ -205,10 +207,10 @@ static struct lc_probe *domain_pop(struct sched_key *key,
  * queue of that host in turn, into OUT. Returns the count. When the key's
  * next lead is such a probe (a new session), it comes first and the key's
  * ring moves on past it. */
-size_t lc_sched_key_take(struct sched_key *key, uint64_t host_hash,
+size_t lc_sched_key_take(struct sched_key *key, uint64_t addrs_hash,
                          struct lc_probe **out, size_t max)
 {
-  struct sched_hostq *q = hostq_find(key, host_hash);
+  struct sched_hostq *q = hostq_find(key, addrs_hash);
   size_t n = 0;
 
   if (q == NULL)

@@ -58,12 +58,12 @@ static void session_top_up(struct sched_key *key, uint64_t now)
 
     /* A 452 elsewhere may have lowered the limit below this session's. */
     if (ss->full || ss->smtp == NULL || ss->count >= cap ||
-        lc_sched_key_host_queued(key, ss->host_hash) == 0)
+        lc_sched_key_host_queued(key, ss->addrs_hash) == 0)
       continue;
     room = min_size(cap - ss->count, lc_bucket_available(&key->rcpts, now));
     if (room == 0)
       return;
-    n = lc_sched_key_take(key, ss->host_hash, s->probe_scratch, room);
+    n = lc_sched_key_take(key, ss->addrs_hash, s->probe_scratch, room);
     if (n == 0)
       continue;
     for (size_t i = 0; i < n; i++)
@@ -112,7 +112,6 @@ static void session_start(struct sched_key *key, uint64_t now)
   struct lc_sched *s = key->sched;
   struct lc_probe *lead = lc_sched_key_peek(key);
   const struct lc_sched_host *host = &lead->route->hosts[lead->sched.host];
-  uint64_t host_hash = lead->sched.host_hash;
   uint64_t addrs_hash = lead->sched.addrs_hash;
   struct lc_smtp_options o = s->opts.smtp;
   size_t cap = key->rcpt_limit;
@@ -123,7 +122,7 @@ static void session_start(struct sched_key *key, uint64_t now)
   /* The caller waited for the tokens, so at least one is there; taking
    * one regardless keeps dispatch from spinning on a rounding error. */
   n = lc_bucket_available(&key->rcpts, now);
-  n = lc_sched_key_take(key, host_hash, s->probe_scratch,
+  n = lc_sched_key_take(key, addrs_hash, s->probe_scratch,
                         min_size(cap, n > 0 ? n : 1));
   ss = calloc(1, sizeof(*ss) + cap * sizeof(ss->probes[0]));
   if (ss == NULL) {
@@ -132,9 +131,8 @@ static void session_start(struct sched_key *key, uint64_t now)
   }
   for (size_t i = 0; i < n; i++)
     s->rcpt_scratch[i] = s->probe_scratch[i]->rcpt;
-  /* NOTE: probes of other routes ride along when their current host has
-   * the same name, and the session dials the lead probe's addresses for
-   * all of them, even where their own routes list other addresses. */
+  /* Probes of other domains ride along when their current host has the
+   * same addresses: the session dials the same server for all of them. */
   o.rcpt_per_session = (unsigned)cap;
   o.use_tls = o.use_tls && !key->plain;
   status = lc_smtp_session_new(s->loop, &o, host->name, host->addrs,
@@ -147,7 +145,6 @@ static void session_start(struct sched_key *key, uint64_t now)
     return;
   }
   ss->key = key;
-  ss->host_hash = host_hash;
   ss->addrs_hash = addrs_hash;
   ss->cap = cap;
   ss->started_ms = now;

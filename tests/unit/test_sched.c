@@ -1082,13 +1082,43 @@ static void shared_mx_one_session(void **state)
   submit_many(&w, tps, 4, "a.test", &ra);
   submit_many(&w, tps + 4, 4, "b.test", &rb);
   world_run(&w);
-  assert_all(tps, 8, LC_RCPT_ACCEPTED, "mx.shared.test");
+  assert_all(tps, 4, LC_RCPT_ACCEPTED, "mx.shared.test");
+  assert_all(tps + 4, 4, LC_RCPT_ACCEPTED, "MX.Shared.test");
   assert_int_equal(w.srv[0].conns_total, 1);
   assert_int_equal(w.nrlog, 8);
   /* Round robin between the two domains inside the session. */
   assert_string_equal(w.rlog[0].rcpt, "user0@a.test");
   assert_string_equal(w.rlog[1].rcpt, "user0@b.test");
   assert_string_equal(w.rlog[2].rcpt, "user1@a.test");
+}
+
+/* Host names of two tenants that resolve to the same address lead to one
+ * server: their domains share a session, and each row names its own MX. */
+static void same_address_one_session(void **state)
+{
+  static const struct srv_script script[1];
+  static struct tprobe tps[8];
+  struct lc_sched_options o;
+  struct troute ra = {0}, rb = {0};
+  struct world w;
+
+  (void)state;
+  world_init(&w, 1, script);
+  world_options(&w, &o);
+  world_start(&w, &o);
+  route_host(&ra, &w, 0, "tenant-a.mx.test", 1);
+  route_host(&rb, &w, 0, "tenant-b.mx.test", 1);
+  ra.route.group = rb.route.group = "provider";
+  submit_many(&w, tps, 4, "a.test", &ra);
+  submit_many(&w, tps + 4, 4, "b.test", &rb);
+  world_run(&w);
+  assert_all(tps, 4, LC_RCPT_ACCEPTED, "tenant-a.mx.test");
+  assert_all(tps + 4, 4, LC_RCPT_ACCEPTED, "tenant-b.mx.test");
+  assert_int_equal(w.srv[0].conns_total, 1);
+  assert_int_equal(w.stats.sessions_started, 1);
+  assert_int_equal(w.nrlog, 8);
+  assert_string_equal(w.rlog[0].rcpt, "user0@a.test");
+  assert_string_equal(w.rlog[1].rcpt, "user0@b.test");
 }
 
 static void group_shares_budget(void **state)
@@ -1400,6 +1430,7 @@ int main(void)
       cmocka_unit_test(names_of_one_dead_address),
       cmocka_unit_test(no_host_left_fails),
       cmocka_unit_test(shared_mx_one_session),
+      cmocka_unit_test(same_address_one_session),
       cmocka_unit_test(group_shares_budget),
       cmocka_unit_test(catch_all_probe_first),
       cmocka_unit_test(fairness_small_domains_early),
