@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "engine/log.h"
 #include "engine/netaddr.h"
@@ -30,6 +31,9 @@
 #define RECEIVE_BUFFER_PER_QUERY 4096
 #define RECEIVE_BUFFER_MIN (256 * 1024)
 #define RECEIVE_BUFFER_MAX (8 * 1024 * 1024)
+/* Calls into c-ares per socket event while bytes are waiting: two per TCP
+ * answer, so up to 32 answers. */
+#define DNS_TCP_READS_PER_EVENT 64
 
 struct lc_dns_poll {
   uv_poll_t handle;
@@ -214,6 +218,14 @@ static void sock_state_cb(void *data, ares_socket_t fd, int readable,
   uv_poll_start(&poll->handle, events, poll_cb);
 }
 
+/* Whether a read on socket FD would return bytes now. */
+static bool bytes_waiting(ares_socket_t fd)
+{
+  int n = 0;
+
+  return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
 static void poll_cb(uv_poll_t *handle, int status, int events)
 {
   struct lc_dns_poll *poll = handle->data;
@@ -231,6 +243,14 @@ static void poll_cb(uv_poll_t *handle, int status, int events)
   /* ares_process_fd may close this socket (and so this poll handle) and
    * start queries, so only RESOLVER is used after it. */
   ares_process_fd(resolver->channel, read_fd, write_fd);
+  /* c-ares 1.18 reads one piece of a TCP stream per call (a length word
+   * or the answer after it), so answers that arrive back to back would
+   * wait one loop pass each. Read on while bytes are waiting and c-ares
+   * still watches the socket. */
+  for (int i = 0; read_fd != ARES_SOCKET_BAD && i < DNS_TCP_READS_PER_EVENT &&
+                  poll_find(resolver, fd) != NULL && bytes_waiting(fd);
+       i++)
+    ares_process_fd(resolver->channel, fd, ARES_SOCKET_BAD);
   lc_dns_ares_update_timer(resolver);
   lc_dns_table_trim(resolver);
 }

@@ -16,6 +16,8 @@
 
 #define ZONE "lc.test"
 #define WAIT_MS 10000
+/* Domains whose MX host needs TCP for its addresses. */
+#define TCP_DOMAINS 30
 
 static const char zone_head[] =
     "$ORIGIN lc.test.\n"
@@ -65,11 +67,12 @@ static const char zone_head[] =
 
 static struct nsd_server nsd;
 static char server[32];
-static char zone_text[32768];
+static char zone_text[98304];
 
 /* Append the generated records: bighost with 40 A records, bigmx with
- * 30 MX records (over 512 bytes too), each to its own host, and hugemx
- * with 70 MX records, listed from the highest preference down. */
+ * 30 MX records (over 512 bytes too), each to its own host, hugemx with
+ * 70 MX records, listed from the highest preference down, and the domains
+ * tcp0 to tcp29, each with its own MX host of 40 A records. */
 static void build_zone(void)
 {
   size_t len;
@@ -91,6 +94,16 @@ static void build_zone(void)
     len = strlen(zone_text);
     snprintf(zone_text + len, sizeof(zone_text) - len,
              "hugemx IN MX %d h-%02d\nh-%02d IN A 127.0.3.%d\n", i, i, i, i);
+  }
+  for (int d = 0; d < TCP_DOMAINS; d++) {
+    len = strlen(zone_text);
+    snprintf(zone_text + len, sizeof(zone_text) - len,
+             "tcp%d IN MX 10 tcphost%d\n", d, d);
+    for (int i = 1; i <= 40; i++) {
+      len = strlen(zone_text);
+      snprintf(zone_text + len, sizeof(zone_text) - len,
+               "tcphost%d IN A 127.0.4.%d\n", d, i);
+    }
   }
 }
 
@@ -461,6 +474,46 @@ static void test_truncated_answer_over_tcp(void **state)
              i > 1 ? "," : "", i);
   }
   assert_string_equal(rec.addrs[0], expected);
+  fixture_stop(&f);
+}
+
+/* Sleep in every loop pass, as a loop busy with thousands of SMTP
+ * sessions takes time for each pass. */
+static void busy_pass_cb(uv_prepare_t *handle)
+{
+  (void)handle;
+  usleep(20000);
+}
+
+/* Answers over TCP that arrive back to back are all read at once, not one
+ * per loop pass: 30 lookups over one TCP connection end within a 1 s
+ * timeout although each loop pass takes 20 ms. */
+static void test_tcp_answers_back_to_back(void **state)
+{
+  struct rec_result recs[TCP_DOMAINS];
+  struct fixture f;
+  uv_prepare_t busy;
+  char name[32];
+
+  (void)state;
+  fixture_options(&f);
+  f.options.timeout_ms = 1000;
+  f.options.tries = 1;
+  fixture_start(&f);
+  uv_prepare_init(&f.loop, &busy);
+  uv_prepare_start(&busy, busy_pass_cb);
+  memset(recs, 0, sizeof(recs));
+  for (int d = 0; d < TCP_DOMAINS; d++) {
+    snprintf(name, sizeof(name), "tcp%d.lc.test", d);
+    assert_int_equal(lc_dns_lookup(f.resolver, name, rec_cb, &recs[d]), LC_OK);
+  }
+  assert_true(run_until(&f.loop, TCP_DOMAINS, WAIT_MS));
+  for (int d = 0; d < TCP_DOMAINS; d++) {
+    assert_int_equal(recs[d].calls, 1);
+    check_outcome(&recs[d], LC_DNS_OK);
+    assert_int_equal(recs[d].nhosts, 1);
+  }
+  uv_close((uv_handle_t *)&busy, NULL);
   fixture_stop(&f);
 }
 
@@ -893,6 +946,7 @@ int main(void)
       cmocka_unit_test(test_unroutable_never_usable),
       cmocka_unit_test(test_v6_only_host),
       cmocka_unit_test(test_truncated_answer_over_tcp),
+      cmocka_unit_test(test_tcp_answers_back_to_back),
       cmocka_unit_test(test_large_mx_rrset),
       cmocka_unit_test(test_mx_count_capped),
       cmocka_unit_test(test_single_flight),
