@@ -101,6 +101,28 @@ progress_sample(struct lc_progress *p, const struct lc_progress_sample *now)
   return oldest;
 }
 
+void lc_progress_estimate(struct lc_progress_view *v, uint64_t bytes,
+                          uint64_t size)
+{
+  double read_share, done, total;
+
+  v->fraction = v->eta_s = -1;
+  if (size == 0 || v->read == 0)
+    return;
+  /* Rows written (or kept by --resume) over rows read, times the share of
+   * the input read: reading runs far ahead of writing behind a slow row,
+   * so the bytes read alone would show 100% long before the end. */
+  read_share = bytes < size ? (double)bytes / (double)size : 1.0;
+  done = (double)(v->written + v->resumed);
+  if (done > (double)v->read)
+    done = (double)v->read;
+  v->fraction = read_share * done / (double)v->read;
+  if (read_share <= 0 || v->rows_per_s <= 0)
+    return;
+  total = (double)v->read / read_share;
+  v->eta_s = (total - done) / v->rows_per_s;
+}
+
 static void progress_view(struct lc_progress *p, struct lc_progress_view *v)
 {
   const struct lc_job_stats *st = p->stats;
@@ -118,11 +140,7 @@ static void progress_view(struct lc_progress *p, struct lc_progress_view *v)
   for (int r = 0; r < LC_REASON_COUNT; r++)
     v->by_status[lc_reason_status((enum lc_reason)r)] += st->by_reason[r];
   v->rows_per_s = dt > 0 ? (double)(now.rows - old->rows) / dt : -1;
-  v->fraction = size > 0 ? (double)now.bytes / (double)size : -1;
-  v->eta_s = -1;
-  if (size > 0 && dt > 0 && now.bytes > old->bytes)
-    v->eta_s = (double)(size - (now.bytes < size ? now.bytes : size)) * dt /
-               (double)(now.bytes - old->bytes);
+  lc_progress_estimate(v, now.bytes, size);
   v->network = net != NULL;
   lc_activity_get(net, &v->activity);
 }

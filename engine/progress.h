@@ -30,9 +30,9 @@ struct lc_progress_view {
   uint64_t read, written, resumed;
   uint64_t by_status[LC_STATUS_UNKNOWN + 1];
   double rows_per_s;
-  double fraction; /* of the input read, 0 to 1 */
-  double eta_s;
-  bool network; /* show the activity */
+  double fraction; /* share of the input written, 0 to 1, or -1 */
+  double eta_s;    /* seconds until the end, or -1 */
+  bool network;    /* show the activity */
   struct lc_activity activity;
 };
 
@@ -57,6 +57,13 @@ struct lc_progress {
  * characters, without a line end. */
 void lc_progress_format(const struct lc_progress_view *view, size_t width,
                         char *buf, size_t size);
+
+/* Set VIEW's fraction and ETA from its rows read, written and resumed, its
+ * rate, and BYTES of the input's SIZE read (SIZE 0 when unknown, as for a
+ * pipe). The rows still to come are estimated from the bytes per row read
+ * so far. */
+void lc_progress_estimate(struct lc_progress_view *view, uint64_t bytes,
+                          uint64_t size);
 
 /* Start drawing on LOOP. TTY selects redrawing in place. The pointers must
  * stay valid until lc_progress_finish. */

@@ -263,6 +263,37 @@ static void report_unwritable(void **state)
   lc_report_free(r);
 }
 
+/* The share and the ETA follow the rows written, not the bytes read: with
+ * a quarter of the input read and half of those rows written, an eighth is
+ * done, and at 100 rows/s the rest of an estimated 4,000 rows takes 35 s. */
+static void progress_estimate(void **state)
+{
+  struct lc_progress_view v;
+
+  (void)state;
+  memset(&v, 0, sizeof(v));
+  v.read = 1000;
+  v.written = 400;
+  v.resumed = 100;
+  v.rows_per_s = 100;
+  lc_progress_estimate(&v, 250, 1000);
+  assert_true(v.fraction > 0.1249 && v.fraction < 0.1251);
+  assert_true(v.eta_s > 34.99 && v.eta_s < 35.01);
+  /* Everything read and written. */
+  v.written = 900;
+  lc_progress_estimate(&v, 1000, 1000);
+  assert_true(v.fraction > 0.9999 && v.fraction <= 1.0);
+  assert_true(v.eta_s > -0.01 && v.eta_s < 0.01);
+  /* No rate yet, or an input of unknown size. */
+  v.rows_per_s = -1;
+  lc_progress_estimate(&v, 500, 1000);
+  assert_true(v.eta_s < 0);
+  v.rows_per_s = 100;
+  lc_progress_estimate(&v, 500, 0);
+  assert_true(v.fraction < 0);
+  assert_true(v.eta_s < 0);
+}
+
 static void progress_line(void **state)
 {
   struct lc_progress_view v;
@@ -309,6 +340,7 @@ int main(void)
       cmocka_unit_test(report_file),
       cmocka_unit_test(report_unwritable),
       cmocka_unit_test(progress_line),
+      cmocka_unit_test(progress_estimate),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
