@@ -256,10 +256,10 @@ static int job_open(struct job *job)
                     "the report %s is the %s file; give --report another "
                     "name",
                     o->report_path, clash);
-  if (job_check_spill_dir(job) != LC_EXIT_OK)
-    return LC_EXIT_USAGE;
   if (o->report_path != NULL && (job->report = lc_report_new()) == NULL)
     return job_fail(job, LC_EXIT_IO, "out of memory for the report");
+  if (job_check_spill_dir(job) != LC_EXIT_OK)
+    return LC_EXIT_USAGE;
   if (uv_loop_init(&job->loop) != 0)
     return job_fail(job, LC_EXIT_IO, "cannot create the event loop");
   job->loop_ready = true;

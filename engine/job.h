@@ -94,9 +94,11 @@ struct lc_job_stats {
   uint64_t rows_skipped; /* input rows skipped because they were resumed */
   uint64_t rows_cut;     /* rows a stop left unwritten or not_checked */
   uint64_t malformed;
-  uint64_t rows_spilled;     /* rows moved to the spill file */
-  uint64_t spill_peak_rows;  /* most rows in the spill file at once */
-  uint64_t spill_peak_bytes; /* largest size of the spill file */
+  uint64_t rows_spilled;    /* rows moved to the spill file */
+  uint64_t spill_peak_rows; /* most rows in the spill file at once */
+  /* Most unread bytes in the spill file at once, records still in its
+   * write buffer included. */
+  uint64_t spill_peak_bytes;
   /* Rows in the output file per reason, resumed ones included; they add
    * up to rows_resumed + rows_written. */
   uint64_t by_reason[LC_REASON_COUNT];

@@ -18,7 +18,8 @@ struct resume_count {
   struct lc_job_stats *stats;
   struct lc_report *report;
   struct lc_resume_plan *plan;
-  uint32_t reason_at, mx_at, provider_at, normalized_at; /* column numbers */
+  /* Column numbers. */
+  uint32_t reason_at, mx_at, provider_at, normalized_at, code_at;
   bool skip_first;    /* the first record is a header */
   uint64_t seen;      /* records so far */
   uint64_t bad;       /* rows without a known reason */
@@ -44,9 +45,9 @@ static uint32_t resume_result_column(const char *name)
   return i;
 }
 
-/* Remember the domain of the accepted address ADDRESS (LEN bytes), so
- * that the run has the evidence the rows kept from the earlier output gave
- * it. Without memory for the set, that evidence is lost. */
+/* Remember the domain of the address ADDRESS (LEN bytes) that a server
+ * accepted, so that the run has the evidence the rows kept from the
+ * earlier output gave it. Without memory for the set, that evidence is lost. */
 static void resume_note_accepted(struct lc_resume_plan *plan,
                                  const char *address, size_t len)
 {
@@ -70,7 +71,7 @@ static void resume_count_cb(const struct lc_row *record, void *arg)
 
   if (++c->seen == 1 && c->skip_first)
     return;
-  if (record->nfields <= c->provider_at ||
+  if (record->nfields <= c->code_at ||
       !lc_report_parse_reason(lc_row_field(record, c->reason_at, &len),
                               &reason)) {
     if (c->bad++ == 0)
@@ -79,7 +80,9 @@ static void resume_count_cb(const struct lc_row *record, void *arg)
   }
   c->stats->by_reason[reason]++;
   c->stats->rows_resumed++;
-  if (reason == LC_REASON_ACCEPTED) {
+  /* As in a run, any recipient the server accepted counts, whatever the
+   * verdict (role and disposable addresses included). */
+  if (lc_row_field(record, c->code_at, &len)[0] == '2') {
     const char *address = lc_row_field(record, c->normalized_at, &len);
     resume_note_accepted(c->plan, address, len);
   }
@@ -96,12 +99,15 @@ static int resume_count(const struct lc_job_options *o,
                         struct lc_report *report, struct lc_resume_plan *plan,
                         char *err, size_t err_size)
 {
-  struct resume_count c = {stats, report,        plan, 0, 0, 0,
-                           0,     !o->no_header, 0,    0, 0};
+  struct resume_count c = {.stats = stats,
+                           .report = report,
+                           .plan = plan,
+                           .skip_first = !o->no_header};
   enum lc_status status;
 
   c.reason_at = offset + resume_result_column("reason");
   c.normalized_at = offset + resume_result_column("normalized");
+  c.code_at = offset + resume_result_column("smtp_code");
   c.mx_at = offset + resume_result_column("mx");
   c.provider_at = offset + resume_result_column("provider");
   status = lc_resume_records(o->output, ropt, bytes, resume_count_cb, &c, err,

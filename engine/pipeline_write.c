@@ -157,7 +157,7 @@ void lc_pipeline_write_item(struct lc_pipeline *p, struct lc_item *item)
 /* A spilled row: this head, then the CSV bytes, the log line, the provider
  * and the MX host, none NUL-terminated. */
 struct spill_head {
-  uint32_t csv_len;
+  uint64_t csv_len; /* a record may be up to 4 GiB, and quotes add more */
   uint32_t log_len;
   uint16_t provider_len;
   uint16_t mx_len;
@@ -191,7 +191,7 @@ enum lc_status lc_pipeline_spill_item(struct lc_pipeline *p,
   write_fields(p, item);
   if ((status = lc_csv_writer_take_row(p->writer, &csv, &csv_len)) != LC_OK)
     return status;
-  h.csv_len = (uint32_t)csv_len;
+  h.csv_len = csv_len;
   if (lc_log_enabled(LC_LOG_INFO))
     h.log_len = (uint32_t)write_log_format(item, line, sizeof(line));
   h.provider_len = (uint16_t)strlen(provider);

@@ -16,6 +16,7 @@ cat >"$tap_tmp/extra" <<'XTRA'
 domain tidewater.test gw_validate
 mailbox anna@tidewater.test
 mailbox ben@tidewater.test
+mailbox info@tidewater.test
 XTRA
 "$SIMWORLD" gen --seed 3 --domains 14 --addresses 20 --extra "$tap_tmp/extra" \
   --out "$w" >/dev/null
@@ -84,6 +85,21 @@ tap_eq "resume: rows after the cut are not found" \
 xena.void@tidewater.test undeliverable/mailbox_not_found" \
   "$(verdicts "$w/resumed.csv" | tail -n 2)"
 tap_cmp "resume: same output as one run" "$w/whole.csv" "$w/resumed.csv"
+
+# A role address that the gateway accepts is evidence too, although its
+# verdict is risky/role_account.
+printf '%s\n' email info@tidewater.test yuri.none@tidewater.test \
+  xena.void@tidewater.test >"$w/input.csv"
+clean "$w/role-whole.csv"
+tap_eq "role, one run: verdicts" "info@tidewater.test risky/role_account
+yuri.none@tidewater.test undeliverable/mailbox_not_found
+xena.void@tidewater.test undeliverable/mailbox_not_found" \
+  "$(verdicts "$w/role-whole.csv")"
+head -n 2 "$w/role-whole.csv" >"$w/role-resumed.csv"
+clean "$w/role-resumed.csv" --resume
+tap_eq "role, resume: exit status" 0 $?
+tap_cmp "role, resume: same output as one run" "$w/role-whole.csv" \
+  "$w/role-resumed.csv"
 
 kill -TERM $sim
 wait $sim 2>/dev/null

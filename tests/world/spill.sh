@@ -122,6 +122,9 @@ tap_eq "missing --spill-dir: the message names it" \
   "listclean: error: invalid --spill-dir $tap_tmp/missing: No such file or directory; give a directory this user can write to, or --max-spill 0 to keep every row in memory" \
   "$(cat "$w/baddir.err")"
 tap_check "missing --spill-dir: no output written" [ ! -e "$w/baddir.csv" ]
+tap_eq "missing --spill-dir: the report has the error" 1 \
+  "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["exit_code"])' \
+    "$w/baddir.json")"
 serve nodir
 TMPDIR="$tap_tmp/missing" clean nodir --max-rows-in-flight 60
 tap_eq "missing TMPDIR: exit status" 0 $?
