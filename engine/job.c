@@ -380,6 +380,7 @@ int lc_job_run(const struct lc_job_options *options, struct lc_job_stats *stats)
   lc_row_init(&job.plan.header);
   code = job_open(&job);
   if (code == LC_EXIT_OK) {
+    lc_pipeline_watch_input(&job.pipeline, job.in);
     lc_pipeline_start(&job.pipeline);
     uv_run(&job.loop, UV_RUN_DEFAULT);
     code = job_result(&job);

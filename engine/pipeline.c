@@ -164,9 +164,14 @@ static void pipeline_read_one(struct lc_pipeline *p)
   struct lc_item *item = p->free_items[p->nfree - 1];
   char err[512];
   bool eof = false;
+  enum lc_status status;
 
-  if (lc_csv_reader_next(p->reader, &item->row, &eof, err, sizeof(err)) !=
-      LC_OK) {
+  status = lc_csv_reader_next(p->reader, &item->row, &eof, err, sizeof(err));
+  if (status == LC_ERR_AGAIN) {
+    p->input_wait = true;
+    return;
+  }
+  if (status != LC_OK) {
     lc_pipeline_fail(p, LC_EXIT_IO, err);
     return;
   }
@@ -320,9 +325,55 @@ static void pipeline_check_finished(struct lc_pipeline *p)
   p->pumping = false;
   uv_close((uv_handle_t *)&p->pump, NULL);
   uv_close((uv_handle_t *)&p->deadline, NULL);
+  if (p->input_polling)
+    uv_close((uv_handle_t *)&p->input_poll, NULL);
+  p->input_polling = false;
   st->stopped_early = p->stop_state != LC_STOP_RUNNING &&
                       (!st->input_complete || st->rows_cut > 0);
   lc_pipeline_close_checker(p);
+}
+
+static void pipeline_input_cb(uv_poll_t *handle, int status, int events)
+{
+  struct lc_pipeline *p = handle->data;
+
+  (void)status;
+  (void)events;
+  /* An error or a hang-up shows in the next read. */
+  p->input_wait = false;
+  lc_pipeline_settle(p);
+}
+
+/* Watch the input for bytes while ON, which is when reading waits for
+ * them. When the poll cannot start, reads go back to waiting for their
+ * bytes. */
+static void pipeline_update_input_poll(struct lc_pipeline *p, bool on)
+{
+  if (!p->input_polling)
+    return;
+  if (on && uv_poll_start(&p->input_poll, UV_READABLE, pipeline_input_cb) == 0)
+    return;
+  uv_poll_stop(&p->input_poll);
+  if (on) {
+    /* Without the poll, reads wait for their bytes as before. */
+    lc_input_set_nonblocking(p->input, false);
+    p->input_wait = false;
+  }
+}
+
+void lc_pipeline_watch_input(struct lc_pipeline *p, struct lc_input *input)
+{
+  p->input = input;
+  if (!lc_input_set_nonblocking(input, true))
+    return;
+  if (uv_poll_init(p->loop, &p->input_poll, lc_input_fd(input)) != 0) {
+    /* epoll takes no regular files or devices such as /dev/null: those
+     * are read as before, waiting for their bytes. */
+    lc_input_set_nonblocking(input, false);
+    return;
+  }
+  p->input_poll.data = p;
+  p->input_polling = true;
 }
 
 static void pipeline_update_pump(struct lc_pipeline *p)
@@ -341,6 +392,8 @@ static void pipeline_update_pump(struct lc_pipeline *p)
     pipeline_flush(p);
   }
   want = !p->input_done && pipeline_room(p);
+  pipeline_update_input_poll(p, want && p->input_wait);
+  want = want && !p->input_wait;
 
   if (want && !p->pumping)
     uv_idle_start(&p->pump, pipeline_pump_cb);
@@ -361,10 +414,12 @@ void lc_pipeline_settle(struct lc_pipeline *p)
 /* Read up to PIPELINE_BATCH rows and hand them to the checker. */
 static void pipeline_read_batch(struct lc_pipeline *p)
 {
-  for (int n = 0; n < PIPELINE_BATCH && !p->input_done && pipeline_room(p); n++)
+  for (int n = 0; n < PIPELINE_BATCH && !p->input_done && !p->input_wait &&
+                  pipeline_room(p);
+       n++)
     pipeline_read_one(p);
   if (!p->column_known && p->header_done &&
-      (p->input_done || !pipeline_room(p) ||
+      (p->input_done || p->input_wait || !pipeline_room(p) ||
        p->tail - p->submitted >= PIPELINE_DETECT_ROWS))
     pipeline_detect_column(p);
   if (p->exit_code != LC_EXIT_OK) {
@@ -387,8 +442,9 @@ static void pipeline_pump_cb(uv_idle_t *handle)
   p->in_pump = true;
   do
     pipeline_read_batch(p);
-  while (!p->input_done && pipeline_room(p) && p->column_known &&
-         p->exit_code == LC_EXIT_OK && uv_hrtime() - start < PIPELINE_PASS_NS);
+  while (!p->input_done && !p->input_wait && pipeline_room(p) &&
+         p->column_known && p->exit_code == LC_EXIT_OK &&
+         uv_hrtime() - start < PIPELINE_PASS_NS);
   p->in_pump = false;
   lc_pipeline_settle(p);
 }

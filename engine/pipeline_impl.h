@@ -31,6 +31,12 @@ struct lc_pipeline {
   uv_loop_t *loop;
   uv_idle_t pump;
   bool pumping; /* the idle handle is active */
+  /* The input had no bytes waiting: reading resumes when input_poll
+   * reports it readable (pipes, FIFOs and terminals only). */
+  bool input_wait;
+  bool input_polling; /* input_poll is initialized */
+  uv_poll_t input_poll;
+  struct lc_input *input;
   bool in_pump; /* inside the pump callback */
   const struct lc_job_options *opt;
   struct lc_csv_reader *reader;
@@ -46,7 +52,7 @@ struct lc_pipeline {
   size_t nfree;
   /* The rows from head to tail in input order: one entry per row in
    * memory, one per run of rows in the spill file. Two runs are never
-   * next to each other, so the queue holds at most 2 * capacity + 1
+   * next to each other, so the queue has at most 2 * capacity + 1
    * entries. */
   struct lc_entry *order;
   size_t order_cap;
@@ -98,6 +104,9 @@ lc_pipeline_init(struct lc_pipeline *p, uv_loop_t *loop,
  * but not checked or written. Call before lc_pipeline_start. */
 void lc_pipeline_resume(struct lc_pipeline *p, const struct lc_row *header,
                         uint64_t skip_rows);
+/* Read INPUT (the file behind the reader) without blocking the loop when
+ * it is a pipe, a FIFO or a terminal. Call before lc_pipeline_start. */
+void lc_pipeline_watch_input(struct lc_pipeline *p, struct lc_input *input);
 /* Start pumping rows; the loop runs until every row is written. */
 void lc_pipeline_start(struct lc_pipeline *p);
 /* Free the window. The loop handles are closed once the run finishes. */

@@ -28,6 +28,8 @@ const char *lc_strerror(enum lc_status status)
     return "limit reached";
   case LC_ERR_CANCELED:
     return "canceled";
+  case LC_ERR_AGAIN:
+    return "no data yet";
   case LC_ERR_INTERNAL:
     return "internal error";
   }

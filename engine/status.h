@@ -20,6 +20,7 @@ enum lc_status {
   LC_ERR_DNS,
   LC_ERR_LIMIT, /* a configured bound was reached */
   LC_ERR_CANCELED,
+  LC_ERR_AGAIN, /* no data yet: try again once the source is readable */
   LC_ERR_INTERNAL
 };
 

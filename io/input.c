@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +24,30 @@ struct lc_input {
   char *raw; /* compressed bytes not yet decompressed, or sniffed bytes */
   size_t raw_pos, raw_len;
   uint64_t raw_offset, raw_size;
-  bool frame_open; /* inside a zstd frame that has not ended */
+  bool frame_open;  /* inside a zstd frame that has not ended */
+  bool regular;     /* a regular file, read without checking first */
+  bool nonblocking; /* check for waiting bytes before each read */
 };
+
+/* Whether a read of FD returns at once: bytes, the end or an error. */
+static bool input_ready(int fd)
+{
+  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  int rc;
+
+  do
+    rc = poll(&pfd, 1, 0);
+  while (rc < 0 && errno == EINTR);
+  return rc != 0;
+}
 
 static enum lc_status input_fill(struct lc_input *in, char *err,
                                  size_t err_size)
 {
   ssize_t n;
 
+  if (in->nonblocking && !input_ready(in->fd))
+    return LC_ERR_AGAIN;
   if (in->raw_pos > 0 && in->raw_pos < in->raw_len)
     memmove(in->raw, in->raw + in->raw_pos, in->raw_len - in->raw_pos);
   in->raw_len -= in->raw_pos;
@@ -77,8 +94,10 @@ enum lc_status lc_input_open(const char *path, struct lc_input **out, char *err,
       goto done;
     }
   }
-  if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode))
+  if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)) {
     in->raw_size = (uint64_t)st.st_size;
+    in->regular = true;
+  }
   if (fstat(in->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     snprintf(err, err_size, "input %s is a directory; give a CSV file", path);
     status = LC_ERR_INVALID;
@@ -165,6 +184,17 @@ enum lc_status lc_input_read(struct lc_input *in, char *buf, size_t cap,
   in->raw_pos += n;
   *len = n;
   return LC_OK;
+}
+
+bool lc_input_set_nonblocking(struct lc_input *in, bool on)
+{
+  in->nonblocking = on && !in->regular;
+  return in->nonblocking;
+}
+
+int lc_input_fd(const struct lc_input *in)
+{
+  return in->fd;
 }
 
 uint64_t lc_input_raw_offset(const struct lc_input *in)

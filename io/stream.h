@@ -7,8 +7,12 @@
  * least every frame_bytes of input, always at a row boundary chosen by the
  * caller, so that a run killed half-way leaves a readable prefix.
  *
- * Both sides do blocking read()/write() on the loop thread. Disk files are
- * fast enough for that; a slow pipe stalls the loop while it waits.
+ * Both sides do read()/write() on the loop thread. Disk files are fast
+ * enough for that. An input that is a pipe, a FIFO or a terminal can be
+ * read without waiting (lc_input_set_nonblocking), so that the loop keeps
+ * serving its sockets and signals while the writer of the pipe stalls.
+ * NOTE: writes still wait, so a stalled reader of the output stalls the
+ * loop, signals included.
  */
 #ifndef LC_STREAM_H
 #define LC_STREAM_H
@@ -28,9 +32,19 @@ enum lc_status lc_input_open(const char *path, struct lc_input **out, char *err,
                              size_t err_size);
 
 /* Read up to CAP decompressed bytes into BUF. Sets *len to the number read;
- * 0 with LC_OK means end of input. On error writes a message to ERR. */
+ * 0 with LC_OK means end of input. Returns LC_ERR_AGAIN when no byte is
+ * waiting (only after lc_input_set_nonblocking). On error writes a message
+ * to ERR. */
 enum lc_status lc_input_read(struct lc_input *in, char *buf, size_t cap,
                              size_t *len, char *err, size_t err_size);
+
+/* With ON, when the input is not a regular file and has no bytes waiting,
+ * make lc_input_read return LC_ERR_AGAIN instead of waiting. The caller
+ * then waits for lc_input_fd() to become readable. The descriptor itself
+ * stays blocking, because other processes may share it. Returns whether
+ * reads can now return LC_ERR_AGAIN. */
+bool lc_input_set_nonblocking(struct lc_input *in, bool on);
+int lc_input_fd(const struct lc_input *in);
 
 /* Total bytes read from the underlying file so far (compressed bytes for
  * a zstd input), and the file size when known (0 otherwise). */

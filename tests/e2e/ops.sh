@@ -168,6 +168,30 @@ tap_eq "resume after SIGINT exit status" 0 $?
 zstd -q -d -c "$t/int.csv.zst" | cmp -s "$t/clean.csv" -
 tap_eq "resume after SIGINT equals clean run" 0 $?
 
+# --- SIGTERM while the input pipe stalls ----------------------------------
+# The writer of the FIFO sends two rows and then nothing for 20 s. The
+# signal must end the run at once, with the rows read so far.
+
+mkfifo "$t/slow.fifo"
+(printf 'email\na@example.com\nb@example.com\n'; sleep 20) >"$t/slow.fifo" &
+writer=$!
+"$lc" --checks syntax --report "$t/slow.json" "$t/slow.fifo" \
+  -o "$t/slow.csv" 2>"$t/slow.err" &
+pid=$!
+sleep 1
+start=$(date +%s)
+kill -TERM $pid
+wait $pid
+tap_eq "stalled pipe: SIGTERM exit status" 3 $?
+tap_check "stalled pipe: exits within 5 s" [ $(($(date +%s) - start)) -le 5 ]
+kill $writer 2>/dev/null
+wait $writer 2>/dev/null
+tap_eq "stalled pipe: rows read before the signal" \
+  "a@example.com,unknown,not_checked
+b@example.com,unknown,not_checked" "$(tail -n +2 "$t/slow.csv" | cut -d, -f1-3)"
+tap_eq "stalled pipe: report adds up" consistent \
+  "$(report_check "$t/slow.json" "$t/slow.csv")"
+
 # --- resume refusals and fresh starts -------------------------------------
 
 "$lc" --checks syntax --resume "$t/small.csv" -o "$t/fresh.csv" 2>"$t/fresh.err"
