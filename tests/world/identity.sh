@@ -33,7 +33,7 @@ clean() {
   shift
   timeout 120 "$lc" --dns-server "127.0.0.1:$dns_port" --dns-timeout 0.5 \
     --smtp-port "$smtp_port" --allow-private-mx --helo probe.listclean.test \
-    --from check@probe.listclean.test --connect-timeout 1 \
+    --from check@probe.listclean.test --connect-timeout 3 \
     --command-timeout 2 --greylist-retry 1 --greylist-max-wait 20 \
     --backoff 1 --connect-rate 1000 --rcpt-rate 1000000 --seed 3 \
     --identity-url "https://127.0.0.1:$https_port" --identity-rate 1000 \
