@@ -286,7 +286,7 @@ static int job_open(struct job *job)
   if (job->plan.append)
     lc_pipeline_resume(&job->pipeline,
                        job->plan.have_header ? &job->plan.header : NULL,
-                       job->plan.rows);
+                       job->plan.rows, job->plan.rows_hash);
   job_start_progress(job);
   return LC_EXIT_OK;
 }

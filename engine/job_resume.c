@@ -19,7 +19,7 @@ struct resume_count {
   struct lc_report *report;
   struct lc_resume_plan *plan;
   /* Column numbers. */
-  uint32_t reason_at, mx_at, provider_at, normalized_at, code_at;
+  uint32_t offset, reason_at, mx_at, provider_at, normalized_at, code_at;
   bool skip_first;    /* the first record is a header */
   uint64_t seen;      /* records so far */
   uint64_t bad;       /* rows without a known reason */
@@ -68,6 +68,7 @@ static void resume_count_cb(const struct lc_row *record, void *arg)
   struct resume_count *c = arg;
   enum lc_reason reason;
   size_t len;
+  uint64_t h;
 
   if (++c->seen == 1 && c->skip_first)
     return;
@@ -80,6 +81,10 @@ static void resume_count_cb(const struct lc_row *record, void *arg)
   }
   c->stats->by_reason[reason]++;
   c->stats->rows_resumed++;
+  /* The input's fields of the row, as the skipped input rows are hashed. */
+  h = lc_row_hash(c->plan->rows_hash, record, 0, c->offset);
+  h = lc_row_hash(h, record, c->offset + LC_RESULT_COLUMNS, record->nfields);
+  c->plan->rows_hash = lc_row_hash_end(h, record->nfields - LC_RESULT_COLUMNS);
   /* As in a run, any recipient the server accepted counts, whatever the
    * verdict (role and disposable addresses included). */
   if (lc_row_field(record, c->code_at, &len)[0] == '2') {
@@ -105,6 +110,7 @@ static int resume_count(const struct lc_job_options *o,
                            .skip_first = !o->no_header};
   enum lc_status status;
 
+  c.offset = offset;
   c.reason_at = offset + resume_result_column("reason");
   c.normalized_at = offset + resume_result_column("normalized");
   c.code_at = offset + resume_result_column("smtp_code");
@@ -160,9 +166,8 @@ static int resume_check_header(const char *path, const struct lc_row *input,
 }
 
 /* Without a header the first record can only be checked for the verdict
- * columns at its end.
- * NOTE: so the output of another headerless input passes this check, and
- * its rows are kept. */
+ * columns at its end. The rows themselves are compared with the input's
+ * as it is read (lc_pipeline_resume). */
 static int resume_check_columns(const char *path, const struct lc_row *first,
                                 char *err, size_t err_size)
 {
@@ -241,6 +246,7 @@ int lc_resume_plan_make(const struct lc_job_options *o, bool compress,
 
   memset(plan, 0, sizeof(*plan));
   lc_row_init(&plan->header);
+  plan->rows_hash = LC_ROW_HASH_INIT;
   if (strcmp(o->output, "-") == 0) {
     snprintf(err, err_size,
              "--resume needs the output file of the earlier run; give it "

@@ -28,6 +28,9 @@ struct lc_resume_plan {
   /* Domains of the kept rows that were accepted (lc_checker_take_accepted),
    * or NULL. */
   struct lc_dedup *accepted;
+  /* lc_row_hash of the kept rows' input fields, in order, each ended with
+   * lc_row_hash_end. */
+  uint64_t rows_hash;
 };
 
 /* Prepare the resume of OPTIONS->output, whose text uses READER's

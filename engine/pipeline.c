@@ -136,11 +136,34 @@ static void pipeline_take_header(struct lc_pipeline *p,
 }
 
 void lc_pipeline_resume(struct lc_pipeline *p, const struct lc_row *header,
-                        uint64_t skip_rows)
+                        uint64_t skip_rows, uint64_t rows_hash)
 {
   if (header != NULL)
     pipeline_take_header(p, header, false);
   p->skip_rows = skip_rows;
+  p->skip_hash = LC_ROW_HASH_INIT;
+  p->skip_want = rows_hash;
+}
+
+/* Hash the skipped row ITEM as the output shows it (padded to the
+ * header's width) and, after the last one, compare with the output's
+ * rows. */
+static void pipeline_check_skipped(struct lc_pipeline *p,
+                                   const struct lc_item *item)
+{
+  uint32_t n = item->row.nfields > p->width ? item->row.nfields : p->width;
+  char message[256];
+
+  p->skip_hash = lc_row_hash(p->skip_hash, &item->row, 0, n);
+  p->skip_hash = lc_row_hash_end(p->skip_hash, n);
+  if (item->seq + 1 != p->skip_rows || p->skip_hash == p->skip_want)
+    return;
+  snprintf(message, sizeof(message),
+           "cannot resume: the first %llu rows of the output differ from "
+           "the first %llu rows of the input; it was written from another "
+           "input or another version of it",
+           (unsigned long long)p->skip_rows, (unsigned long long)p->skip_rows);
+  lc_pipeline_fail(p, LC_EXIT_USAGE, message);
 }
 
 /* The input ended: a resumed output must not hold more rows than it. */
@@ -239,6 +262,7 @@ static void pipeline_submit(struct lc_pipeline *p, struct lc_item *item)
   }
   item->address_len = len;
   if (item->seq < p->skip_rows) {
+    pipeline_check_skipped(p, item);
     lc_checker_skip(p->checker, item);
     item->skipped = true;
     item->done = true;
@@ -427,8 +451,12 @@ static void pipeline_read_batch(struct lc_pipeline *p)
      * run is failing and nothing more will be written. */
     lc_pipeline_drop_unsubmitted(p);
   }
-  while (p->column_known && p->submitted < p->tail)
+  while (p->column_known && p->submitted < p->tail &&
+         p->exit_code == LC_EXIT_OK)
     pipeline_submit(p, pipeline_slot(p, p->submitted++));
+  /* A resume that fails on the skipped rows checks no row after them. */
+  if (p->exit_code != LC_EXIT_OK)
+    lc_pipeline_drop_unsubmitted(p);
 }
 
 /* Read batches while there is room, for up to PIPELINE_PASS_NS. Rows of

@@ -61,6 +61,8 @@ struct lc_pipeline {
   uint64_t submitted;  /* items handed to the checker */
   uint64_t unfinished; /* items handed to the checker and not done */
   uint64_t skip_rows;  /* first data rows to skip (--resume) */
+  uint64_t skip_hash;  /* lc_row_hash of the rows skipped so far */
+  uint64_t skip_want;  /* ... and of all of them, from the output */
 
   struct lc_spill *spill; /* opened at the first spill */
   bool spill_off;         /* spilling failed or is disabled */
@@ -101,9 +103,11 @@ lc_pipeline_init(struct lc_pipeline *p, uv_loop_t *loop,
 /* Resume after an earlier output: HEADER (the input's first record, read
  * by the caller and already in the output; NULL with --no-header) is
  * taken without writing it, and the first SKIP_ROWS data rows are read
- * but not checked or written. Call before lc_pipeline_start. */
+ * but not checked or written. Their fields must hash to ROWS_HASH (see
+ * lc_resume_plan), or the run fails before it writes a row. Call before
+ * lc_pipeline_start. */
 void lc_pipeline_resume(struct lc_pipeline *p, const struct lc_row *header,
-                        uint64_t skip_rows);
+                        uint64_t skip_rows, uint64_t rows_hash);
 /* Read INPUT (the file behind the reader) without blocking the loop when
  * it is a pipe, a FIFO or a terminal. Call before lc_pipeline_start. */
 void lc_pipeline_watch_input(struct lc_pipeline *p, struct lc_input *input);

@@ -88,3 +88,36 @@ enum lc_status lc_row_copy(struct lc_row *dst, const struct lc_row *src)
   dst->malformed = src->malformed;
   return LC_OK;
 }
+
+static uint64_t row_fnv(uint64_t h, const void *bytes, size_t len)
+{
+  const unsigned char *b = bytes;
+
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ b[i]) * 0x100000001b3ull;
+  return h;
+}
+
+uint64_t lc_row_hash(uint64_t h, const struct lc_row *row, uint32_t first,
+                     uint32_t end)
+{
+  for (uint32_t i = first; i < end; i++) {
+    uint64_t len = 0;
+    const char *field = "";
+
+    if (i < row->nfields) {
+      size_t n;
+
+      field = lc_row_field(row, i, &n);
+      len = n;
+    }
+    h = row_fnv(h, &len, sizeof(len));
+    h = row_fnv(h, field, (size_t)len);
+  }
+  return h;
+}
+
+uint64_t lc_row_hash_end(uint64_t h, uint32_t nfields)
+{
+  return row_fnv(h, &nfields, sizeof(nfields));
+}

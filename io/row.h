@@ -37,6 +37,17 @@ void lc_row_swap(struct lc_row *a, struct lc_row *b);
 /* Copy SRC into DST, reusing DST's buffers. */
 enum lc_status lc_row_copy(struct lc_row *dst, const struct lc_row *src);
 
+/* Start value of lc_row_hash. */
+#define LC_ROW_HASH_INIT 0xcbf29ce484222325ull
+
+/* Add the fields [FIRST, END) of ROW to the running hash H and return it:
+ * FNV-1a over each field's length and bytes. Fields past the row's last
+ * one count as empty, as when a short row is padded on output. */
+uint64_t lc_row_hash(uint64_t h, const struct lc_row *row, uint32_t first,
+                     uint32_t end);
+/* End a record of NFIELDS fields in the running hash H. */
+uint64_t lc_row_hash_end(uint64_t h, uint32_t nfields);
+
 static inline const char *lc_row_field(const struct lc_row *row, uint32_t i,
                                        size_t *len)
 {

@@ -210,6 +210,18 @@ tap_check "resume names the header column" \
   grep -q 'header differs .* at column 2 ("email" there, "name" here)' \
   "$t/other.err"
 tap_cmp "refused resume leaves the file alone" "$t/small.out" "$t/other.out"
+# Same header, other rows: the output's first four rows differ from the
+# input's in row 2, so the resume is refused before a row is written.
+head -n 5 "$t/small.out" >"$t/edited.out"
+sed 's/info@example.org/info@example.com/' "$t/small.csv" >"$t/edited.csv"
+"$lc" --checks syntax --resume "$t/edited.csv" -o "$t/edited.out" \
+  2>"$t/edited.err"
+tap_eq "resume of an edited input exit status" 1 $?
+tap_eq "resume of an edited input message" \
+  "listclean: error: cannot resume: the first 4 rows of the output differ from the first 4 rows of the input; it was written from another input or another version of it" \
+  "$(tail -n 1 "$t/edited.err")"
+tap_eq "resume of an edited input writes no row" 5 \
+  "$(wc -l <"$t/edited.out")"
 "$lc" --checks syntax --resume "$t/small.csv" -o "$t/other.out" --zstd \
   2>"$t/zst.err"
 tap_eq "resume plain as zstd exit status" 1 $?
