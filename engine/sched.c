@@ -340,16 +340,20 @@ static void sched_complete_no_host(struct lc_sched *s, struct lc_probe *p)
   lc_sched_complete(s, p, &res);
 }
 
-/* The budget key of host H of route R: the route's group, else the
- * host's first address, so that every name of one server shares one
- * budget whichever domain's route leads there. */
+/* The budget key of host H of route R: the route's group, else one of
+ * the host's addresses chosen independently of their order, so that every
+ * name of one server shares one budget whichever domain's route leads
+ * there. */
 static const char *sched_key_name(const struct lc_sched_route *r,
                                   const struct lc_sched_host *h, char *buf,
                                   size_t size)
 {
+  size_t first = lc_sched_addrs_first(h);
+
   if (r->group != NULL)
     return r->group;
-  lc_netaddr_format((const struct sockaddr *)&h->addrs[0], false, buf, size);
+  lc_netaddr_format((const struct sockaddr *)&h->addrs[first], false, buf,
+                    size);
   return buf;
 }
 

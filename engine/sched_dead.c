@@ -38,35 +38,56 @@ static uint64_t fnv_bytes(uint64_t h, const void *bytes, size_t len)
   return h;
 }
 
-/* Hash the addresses a session dials for HOST: family, port and address
- * of each, in order. */
-uint64_t lc_sched_addrs_hash(const struct lc_sched_host *host)
+static size_t addrs_count(const struct lc_sched_host *host)
 {
-  size_t n =
-      host->naddrs < LC_SMTP_ADDRS_MAX ? host->naddrs : LC_SMTP_ADDRS_MAX;
+  return host->naddrs < LC_SMTP_ADDRS_MAX ? host->naddrs : LC_SMTP_ADDRS_MAX;
+}
+
+/* Hash one address: family, port and address, mixed so that sums of
+ * such hashes stay spread. */
+static uint64_t addr_hash(const struct sockaddr_storage *ss)
+{
   uint64_t h = 0xcbf29ce484222325ull;
 
-  for (size_t i = 0; i < n; i++) {
-    const struct sockaddr_storage *ss = &host->addrs[i];
+  h = fnv_bytes(h, &ss->ss_family, sizeof(ss->ss_family));
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
 
-    h = fnv_bytes(h, &ss->ss_family, sizeof(ss->ss_family));
-    if (ss->ss_family == AF_INET) {
-      const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+    h = fnv_bytes(h, &in->sin_port, sizeof(in->sin_port));
+    h = fnv_bytes(h, &in->sin_addr, sizeof(in->sin_addr));
+  } else if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
 
-      h = fnv_bytes(h, &in->sin_port, sizeof(in->sin_port));
-      h = fnv_bytes(h, &in->sin_addr, sizeof(in->sin_addr));
-    } else if (ss->ss_family == AF_INET6) {
-      const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-
-      h = fnv_bytes(h, &in6->sin6_port, sizeof(in6->sin6_port));
-      h = fnv_bytes(h, &in6->sin6_addr, sizeof(in6->sin6_addr));
-      h = fnv_bytes(h, &in6->sin6_scope_id, sizeof(in6->sin6_scope_id));
-    }
+    h = fnv_bytes(h, &in6->sin6_port, sizeof(in6->sin6_port));
+    h = fnv_bytes(h, &in6->sin6_addr, sizeof(in6->sin6_addr));
+    h = fnv_bytes(h, &in6->sin6_scope_id, sizeof(in6->sin6_scope_id));
   }
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
   h ^= h >> 33;
   return h;
+}
+
+/* Hash the set of addresses a session dials for HOST. The sum does not
+ * depend on their order, which resolvers rotate from one answer to the
+ * next, so two names of one server pool share queues and marks. */
+uint64_t lc_sched_addrs_hash(const struct lc_sched_host *host)
+{
+  uint64_t h = 0;
+
+  for (size_t i = 0; i < addrs_count(host); i++)
+    h += addr_hash(&host->addrs[i]);
+  return h;
+}
+
+size_t lc_sched_addrs_first(const struct lc_sched_host *host)
+{
+  size_t best = 0;
+
+  for (size_t i = 1; i < addrs_count(host); i++)
+    if (addr_hash(&host->addrs[i]) < addr_hash(&host->addrs[best]))
+      best = i;
+  return best;
 }
 
 static struct sched_dead *dead_find(const struct lc_sched *s, uint64_t hash)

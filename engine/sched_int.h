@@ -197,6 +197,9 @@ void lc_sched_map_free(struct sched_map *map);
 
 /* engine/sched_dead.c */
 uint64_t lc_sched_addrs_hash(const struct lc_sched_host *host);
+/* Index of the address of HOST that names its budget key: the same one
+ * whatever the order of the addresses. */
+size_t lc_sched_addrs_first(const struct lc_sched_host *host);
 unsigned lc_sched_dead_failures(const struct lc_sched *sched,
                                 uint64_t addrs_hash, uint64_t now_ms);
 unsigned lc_sched_dead_mark(struct lc_sched *sched, uint64_t addrs_hash,

@@ -1121,6 +1121,39 @@ static void same_address_one_session(void **state)
   assert_string_equal(w.rlog[1].rcpt, "user0@b.test");
 }
 
+/* Two names of one pool of two servers, whose addresses come in opposite
+ * orders (as a resolver that rotates them gives): one budget key, and one
+ * session for both domains. */
+static void rotated_addresses_one_key(void **state)
+{
+  static const struct srv_script script[2];
+  static struct tprobe tps[6];
+  struct lc_sched_options o;
+  struct troute ra = {0}, rb = {0};
+  struct world w;
+
+  (void)state;
+  world_init(&w, 2, script);
+  world_options(&w, &o);
+  o.per_mx_connections = 1;
+  world_start(&w, &o);
+  route_host(&ra, &w, 0, "pool-a.mx.test", 1);
+  route_host(&ra, &w, 1, "unused", 2);
+  route_host(&rb, &w, 0, "pool-b.mx.test", 2);
+  route_host(&rb, &w, 1, "unused", 1);
+  /* Host 0 of each route dials both addresses, in its own order. */
+  ra.route.nhosts = rb.route.nhosts = 1;
+  ra.hosts[0].naddrs = rb.hosts[0].naddrs = 2;
+  submit_many(&w, tps, 3, "a.test", &ra);
+  submit_many(&w, tps + 3, 3, "b.test", &rb);
+  world_run(&w);
+  assert_all(tps, 3, LC_RCPT_ACCEPTED, "pool-a.mx.test");
+  assert_all(tps + 3, 3, LC_RCPT_ACCEPTED, "pool-b.mx.test");
+  assert_int_equal(w.stats.keys_peak, 1);
+  assert_int_equal(w.open_peak, 1);
+  assert_int_equal(w.stats.sessions_started, 1);
+}
+
 static void group_shares_budget(void **state)
 {
   static const struct srv_script script[2] = {{.rcpt_delay_ms = 10},
@@ -1431,6 +1464,7 @@ int main(void)
       cmocka_unit_test(no_host_left_fails),
       cmocka_unit_test(shared_mx_one_session),
       cmocka_unit_test(same_address_one_session),
+      cmocka_unit_test(rotated_addresses_one_key),
       cmocka_unit_test(group_shares_budget),
       cmocka_unit_test(catch_all_probe_first),
       cmocka_unit_test(fairness_small_domains_early),
