@@ -198,7 +198,7 @@ static void job_start_progress(struct job *job)
   if (o->quiet || o->progress == 0 || (o->progress < 0 && !tty))
     return;
   lc_progress_start(&job->progress, &job->loop, tty, job->stats, job->in,
-                    job->checker);
+                    job->reader, job->checker);
 }
 
 /* Return the file the report would replace, "input" or "output", or NULL.

@@ -123,11 +123,23 @@ void lc_progress_estimate(struct lc_progress_view *v, uint64_t bytes,
   v->eta_s = (total - done) / v->rows_per_s;
 }
 
+/* Input bytes behind the rows read so far: those read from the file, less
+ * those still in the reader's buffers (plain CSV only, as a zstd input's
+ * buffered bytes are decompressed ones). */
+static uint64_t progress_offset(const struct lc_progress *p)
+{
+  uint64_t offset = lc_input_raw_offset(p->input);
+  uint64_t buffered =
+      lc_input_is_zstd(p->input) ? 0 : lc_csv_reader_buffered(p->reader);
+
+  return offset > buffered ? offset - buffered : 0;
+}
+
 static void progress_view(struct lc_progress *p, struct lc_progress_view *v)
 {
   const struct lc_job_stats *st = p->stats;
   struct lc_progress_sample now = {uv_now(p->timer.loop), st->rows_written,
-                                   lc_input_raw_offset(p->input)};
+                                   progress_offset(p)};
   const struct lc_progress_sample *old = progress_sample(p, &now);
   uint64_t size = lc_input_raw_size(p->input);
   double dt = (double)(now.ms - old->ms) / 1000.0;
@@ -180,6 +192,7 @@ static void progress_timer_cb(uv_timer_t *timer)
 void lc_progress_start(struct lc_progress *p, uv_loop_t *loop, bool tty,
                        const struct lc_job_stats *stats,
                        const struct lc_input *input,
+                       const struct lc_csv_reader *reader,
                        const struct lc_checker *checker)
 {
   unsigned interval = tty ? PROGRESS_TTY_INTERVAL_MS : PROGRESS_LOG_INTERVAL_MS;
@@ -188,12 +201,13 @@ void lc_progress_start(struct lc_progress *p, uv_loop_t *loop, bool tty,
   p->tty = tty;
   p->stats = stats;
   p->input = input;
+  p->reader = reader;
   p->checker = checker;
   uv_timer_init(loop, &p->timer);
   p->timer.data = p;
   /* The first sample is the start, so every line has a rate. */
   p->samples[0].ms = uv_now(loop);
-  p->samples[0].bytes = lc_input_raw_offset(input);
+  p->samples[0].bytes = progress_offset(p);
   p->nsamples = p->next = 1;
   uv_timer_start(&p->timer, progress_timer_cb, interval, interval);
   uv_unref((uv_handle_t *)&p->timer);

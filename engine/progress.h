@@ -20,6 +20,7 @@
 #include "engine/activity.h"
 #include "engine/check.h"
 #include "engine/job.h"
+#include "io/csv_reader.h"
 #include "io/stream.h"
 
 /* Samples kept to measure the recent rate. */
@@ -48,6 +49,7 @@ struct lc_progress {
   bool tty; /* redraw in place */
   const struct lc_job_stats *stats;
   const struct lc_input *input;
+  const struct lc_csv_reader *reader;
   const struct lc_checker *checker;
   struct lc_progress_sample samples[LC_PROGRESS_SAMPLES];
   size_t nsamples, next; /* ring of samples */
@@ -70,6 +72,7 @@ void lc_progress_estimate(struct lc_progress_view *view, uint64_t bytes,
 void lc_progress_start(struct lc_progress *progress, uv_loop_t *loop, bool tty,
                        const struct lc_job_stats *stats,
                        const struct lc_input *input,
+                       const struct lc_csv_reader *reader,
                        const struct lc_checker *checker);
 
 /* Draw the final state, end the line and close the timer (the loop must

@@ -442,3 +442,10 @@ void lc_csv_reader_free(struct lc_csv_reader *r)
   free(r->replay.p);
   free(r);
 }
+
+uint64_t lc_csv_reader_buffered(const struct lc_csv_reader *r)
+{
+  return (uint64_t)(r->chunk_len - r->chunk_pos) +
+         (r->pending_returned ? 0 : r->pending.len) +
+         (r->replay.len - r->replay.pos);
+}

@@ -44,6 +44,10 @@ char lc_csv_reader_delimiter(const struct lc_csv_reader *reader);
 bool lc_csv_reader_had_bom(const struct lc_csv_reader *reader);
 bool lc_csv_reader_crlf(const struct lc_csv_reader *reader);
 uint64_t lc_csv_reader_malformed(const struct lc_csv_reader *reader);
+/* Input bytes read but not yet returned in a record: the rest of the
+ * current chunk and the line begun in it. Decompressed bytes for a zstd
+ * input. */
+uint64_t lc_csv_reader_buffered(const struct lc_csv_reader *reader);
 
 void lc_csv_reader_free(struct lc_csv_reader *reader);
 

@@ -95,7 +95,13 @@ enum lc_status lc_input_open(const char *path, struct lc_input **out, char *err,
     }
   }
   if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    /* Standard input may start inside the file, after what a shell read
+     * from it. */
+    off_t at = lseek(in->fd, 0, SEEK_CUR);
+
     in->raw_size = (uint64_t)st.st_size;
+    if (at > 0 && (uint64_t)at <= in->raw_size)
+      in->raw_size -= (uint64_t)at;
     in->regular = true;
   }
   if (fstat(in->fd, &st) == 0 && S_ISDIR(st.st_mode)) {

@@ -308,6 +308,15 @@ tap_eq "progress final line" \
     sed 's/, [0-9]* rows\/s/, 0 rows\/s/; s/, ETA [0-9a-z]*//')"
 tap_check "progress ends with a newline" \
   sh -c "[ \"\$(tail -c 1 '$t/progress.err' | od -An -c | tr -d ' ')\" = '\\n' ]"
+# Standard input that starts inside a file, after the header a shell read.
+{
+  read -r header
+  "$lc" --checks syntax --no-header --progress - -o /dev/null
+} <"$t/small.csv" 2>"$t/offset.err"
+tap_eq "progress of stdin read from inside a file" \
+  "listclean: 6 read, 6 written, 0 rows/s, 100.0% | deliverable 0, undeliverable 2, risky 1, unknown 3" \
+  "$(grep -v ': warn: ' "$t/offset.err" |
+    sed 's/, [0-9]* rows\/s/, 0 rows\/s/; s/, ETA [0-9a-z]*//')"
 "$lc" --checks syntax --progress -q "$t/small.csv" -o /dev/null 2>"$t/quiet.err"
 tap_eq "quiet silences progress" 0 "$(wc -c <"$t/quiet.err")"
 
