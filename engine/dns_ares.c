@@ -13,7 +13,11 @@
  * ARES_OPT_ROTATE starts each question, retries included, at the next
  * server, so a server that keeps failing does not get every retry.
  * NOTE: queries carry no EDNS option, so every answer over 512 bytes is
- * truncated over UDP and asked again over TCP.
+ * truncated over UDP and asked again over TCP. c-ares 1.18 sends all TCP
+ * questions to a server over one connection, and a connection that breaks
+ * fails every question on it: one name whose answer breaks it (a length
+ * word, then a close), or a server that closes after each answer, turns
+ * the other TCP lookups into dns_error within their three tries.
  */
 #include "engine/dns_int.h"
 
