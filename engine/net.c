@@ -428,9 +428,9 @@ static void net_start_smtp(struct net_addr *addr)
   }
   if (!d->probe_started)
     net_start_catch_all(net, d);
-  memcpy(addr->rcpt, addr->item->result.normalized, sizeof(addr->rcpt) - 1);
-  addr->rcpt[sizeof(addr->rcpt) - 1] = '\0';
-  addr->probe.rcpt = addr->rcpt;
+  /* The normalized address stays as it is until the row is done. One too
+   * long for an SMTP path is rejected below, never cut. */
+  addr->probe.rcpt = addr->item->result.normalized;
   addr->probe.domain = d->name;
   addr->probe.route = &d->route;
   addr->probe.first = false;

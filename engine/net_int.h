@@ -60,7 +60,6 @@ struct net_addr {
   struct net_domain *domain;
   struct lc_addr_obs obs;
   struct lc_probe probe;
-  char rcpt[LC_SMTP_PATH_MAX + 1];
   bool smtp_done;
   bool identity_done;
   bool parked_for_gateway;
