@@ -93,6 +93,7 @@ enum lc_status lc_checker_new(uv_loop_t *loop,
 static void checker_flags(struct lc_checker *c, const struct lc_address *addr,
                           struct lc_result *r)
 {
+  char suggestion[LC_RESULT_ADDR_MAX];
   uint64_t hash =
       lc_dedup_prefetch(c->dedup, lc_hash_nocase(addr->normalized, addr->len));
 
@@ -101,7 +102,10 @@ static void checker_flags(struct lc_checker *c, const struct lc_address *addr,
       lc_lists_domain_flags(c->lists, addr->domain, addr->domain_len);
   r->disposable = (listed & LC_LISTED_DISPOSABLE) != 0;
   r->free = (listed & LC_LISTED_FREE) != 0;
-  lc_typo_suggest(c->typo, addr, r->suggestion, sizeof(r->suggestion));
+  /* lc_typo_suggest writes only when it has a suggestion. */
+  suggestion[0] = '\0';
+  lc_typo_suggest(c->typo, addr, suggestion, sizeof(suggestion));
+  lc_result_set_suggestion(r, suggestion);
   r->duplicate = lc_dedup_seen_hash(c->dedup, hash);
   if (lc_dedup_full(c->dedup) && !c->dedup_full_reported) {
     c->dedup_full_reported = true;

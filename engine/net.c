@@ -499,12 +499,12 @@ static void net_probe_done_cb(struct lc_probe *probe,
   snprintf(addr->obs.rcpt_enhanced, sizeof(addr->obs.rcpt_enhanced), "%s",
            result->enhanced);
   if (result->mx != NULL)
-    snprintf(r->mx, sizeof(r->mx), "%s", result->mx);
+    lc_result_set_mx(r, result->mx);
   if (result->code > 0) {
     snprintf(r->smtp_code, sizeof(r->smtp_code), "%d%s%.15s",
              result->code % 1000, result->enhanced[0] ? " " : "",
              result->enhanced);
-    snprintf(r->smtp_message, sizeof(r->smtp_message), "%s", result->message);
+    lc_result_set_message(r, result->message);
   }
   if (result->cls == LC_RCPT_CONNECTION_FAILED) {
     unsigned port = addr->net->opt->smtp_port ? addr->net->opt->smtp_port : 25;

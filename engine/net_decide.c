@@ -65,8 +65,8 @@ static void net_complete(struct net_addr *addr, struct lc_verdict verdict)
     r->provider = d->provider;
     if (d->route.nhosts > 0) {
       r->gateway = d->gateway ? LC_TRI_TRUE : LC_TRI_FALSE;
-      if (r->mx[0] == '\0')
-        snprintf(r->mx, sizeof(r->mx), "%s", d->route.hosts[0].name);
+      if (lc_result_mx(r)[0] == '\0')
+        lc_result_set_mx(r, d->route.hosts[0].name);
     }
   }
   r->catch_all = net_catch_all(d);

@@ -130,11 +130,10 @@ static void seen_apply(const struct net_seen *s, struct lc_result *r)
   r->gateway = s->gateway;
   r->catch_all = s->catch_all;
   r->provider = s->provider;
-  strncpy(r->mx, s->mx ? s->mx : "", sizeof(r->mx) - 1);
+  lc_result_set_mx(r, s->mx ? s->mx : "");
   strncpy(r->smtp_code, s->smtp_code ? s->smtp_code : "",
           sizeof(r->smtp_code) - 1);
-  strncpy(r->smtp_message, s->smtp_message ? s->smtp_message : "",
-          sizeof(r->smtp_message) - 1);
+  lc_result_set_message(r, s->smtp_message ? s->smtp_message : "");
 }
 
 enum lc_net_seen_state lc_net_seen_claim(struct net_seen_table *t,
@@ -193,9 +192,9 @@ struct net_addr *lc_net_seen_finish(struct net_seen_table *t,
   s->gateway = r->gateway;
   s->catch_all = r->catch_all;
   s->provider = r->provider;
-  s->mx = seen_strdup(r->mx);
+  s->mx = seen_strdup(lc_result_mx(r));
   s->smtp_code = seen_strdup(r->smtp_code);
-  s->smtp_message = seen_strdup(r->smtp_message);
+  s->smtp_message = seen_strdup(lc_result_message(r));
   waiters = s->waiters;
   s->waiters = NULL;
   for (struct net_addr *w = waiters; w != NULL; w = w->next)

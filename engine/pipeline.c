@@ -502,8 +502,10 @@ void lc_pipeline_start(struct lc_pipeline *p)
 
 void lc_pipeline_release(struct lc_pipeline *p)
 {
-  for (size_t i = 0; i < p->capacity && p->items != NULL; i++)
+  for (size_t i = 0; i < p->capacity && p->items != NULL; i++) {
     lc_row_release(&p->items[i].row);
+    lc_result_release(&p->items[i].result);
+  }
   free(p->items);
   free(p->free_items);
   free(p->order);

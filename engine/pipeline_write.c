@@ -101,7 +101,8 @@ static size_t write_log_format(const struct lc_item *item, char *line,
   const char *provider = r->provider != NULL ? r->provider : "";
   write_log_field(line, &len, size, "status", status, strlen(status));
   write_log_field(line, &len, size, "reason", reason, strlen(reason));
-  write_log_field(line, &len, size, "mx", r->mx, strlen(r->mx));
+  write_log_field(line, &len, size, "mx", lc_result_mx(r),
+                  strlen(lc_result_mx(r)));
   write_log_field(line, &len, size, "provider", provider, strlen(provider));
   write_log_field(line, &len, size, "code", r->smtp_code, strlen(r->smtp_code));
   return len;
@@ -147,7 +148,7 @@ void lc_pipeline_write_item(struct lc_pipeline *p, struct lc_item *item)
     lc_pipeline_fail(p, LC_EXIT_IO, "cannot write the output");
     return;
   }
-  write_count(p, r->verdict.reason, r->provider, r->mx);
+  write_count(p, r->verdict.reason, r->provider, lc_result_mx(r));
   if (lc_log_enabled(LC_LOG_INFO)) {
     write_log_format(item, line, sizeof(line));
     lc_info("%s", line);
@@ -195,14 +196,14 @@ enum lc_status lc_pipeline_spill_item(struct lc_pipeline *p,
   if (lc_log_enabled(LC_LOG_INFO))
     h.log_len = (uint32_t)write_log_format(item, line, sizeof(line));
   h.provider_len = (uint16_t)strlen(provider);
-  h.mx_len = (uint16_t)strlen(r->mx);
+  h.mx_len = (uint16_t)strlen(lc_result_mx(r));
   h.reason = (uint16_t)r->verdict.reason;
   if (!spill_reserve(p, off + csv_len + h.log_len + h.provider_len + h.mx_len))
     return LC_ERR_NOMEM;
   memcpy(p->spill_buf + off, csv, csv_len);
   memcpy(p->spill_buf + (off += csv_len), line, h.log_len);
   memcpy(p->spill_buf + (off += h.log_len), provider, h.provider_len);
-  memcpy(p->spill_buf + (off += h.provider_len), r->mx, h.mx_len);
+  memcpy(p->spill_buf + (off += h.provider_len), lc_result_mx(r), h.mx_len);
   memcpy(p->spill_buf, &h, sizeof(h));
   return lc_spill_append(p->spill, p->spill_buf, off + h.mx_len,
                          p->opt->max_spill_bytes, offset);

@@ -77,6 +77,14 @@ tap_check "bad level message names value" \
 tap_eq "letter as delimiter exit status" 1 $?
 tap_check "letter as delimiter message" \
   grep -q "invalid value 'x' for --delimiter" "$t/err3d"
+# The suggestion column: a likely typo of a known domain, else empty.
+tap_eq "suggestion column" "email,status,reason,normalized,suggestion
+john@gmial.com,unknown,not_checked,john@gmial.com,john@gmail.com
+ann@hotmial.com,unknown,not_checked,ann@hotmial.com,ann@hotmail.com
+bob@example.com,unknown,not_checked,bob@example.com," \
+  "$(printf 'email\njohn@gmial.com\nann@hotmial.com\nbob@example.com\n' |
+    "$lc" --checks syntax - | cut -d, -f1-5)"
+
 # Numbers are digits only (and a decimal point for seconds): no blanks,
 # signs, exponents or hexadecimal.
 for v in ' 7' '+3' '-1' '0x10' ''; do
