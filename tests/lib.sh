@@ -71,6 +71,18 @@ tap_free_port() {
     echo $((20000 + $$ % 20000))
 }
 
+# tap_wait_ready NAME PID FILE: wait up to 10 s for the server PID to
+# print its "simworld: ready" line to FILE, then check that it did.
+tap_wait_ready() {
+  i=0
+  until grep -q '^simworld: ready' "$3" || [ $i -ge 100 ]; do
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+    i=$((i + 1))
+  done
+  tap_check "$1" grep -q '^simworld: ready' "$3"
+}
+
 tap_done() {
   echo "1..$tap_n"
   [ "$tap_failed" -eq 0 ]

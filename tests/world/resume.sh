@@ -32,13 +32,7 @@ timeout 60 "$SIMWORLD" serve --world "$w" --dns "127.0.0.1:$dns_port" \
   --throttle-pct 0 >"$w/serve.out" 2>"$w/serve.err" &
 sim=$!
 tap_cleanup_pid $sim
-i=0
-until grep -q '^simworld: ready' "$w/serve.out" || [ $i -ge 100 ]; do
-  kill -0 $sim 2>/dev/null || break
-  sleep 0.1
-  i=$((i + 1))
-done
-tap_check "simworld ready" grep -q '^simworld: ready' "$w/serve.out"
+tap_wait_ready "simworld ready" $sim "$w/serve.out"
 
 # clean OUTPUT OPTION...: listclean on the input with the options of
 # accuracy.sh.

@@ -31,14 +31,7 @@ serve() {
     --throttle-pct 0 "$@" >"$w/$label.serve.out" 2>"$w/$label.serve.err" &
   sim=$!
   tap_cleanup_pid $sim
-  i=0
-  until grep -q '^simworld: ready' "$w/$label.serve.out" || [ $i -ge 100 ]; do
-    kill -0 $sim 2>/dev/null || break
-    sleep 0.1
-    i=$((i + 1))
-  done
-  tap_check "$label: simworld ready" grep -q '^simworld: ready' \
-    "$w/$label.serve.out"
+  tap_wait_ready "$label: simworld ready" $sim "$w/$label.serve.out"
 }
 
 stop_world() {
