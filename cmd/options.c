@@ -201,8 +201,9 @@ void lc_options_print_help(void)
       "                           (default 300)\n"
       "      --backoff SEC        pause a mail host after 421 or \"too "
       "many\"\n"
-      "                           replies, doubled on each repeat up to 10\n"
-      "                           minutes (default 30)\n"
+      "                           replies or a failed connection, doubled\n"
+      "                           on each repeat up to 10 minutes (default\n"
+      "                           30)\n"
       "      --greylist-retry SEC wait before asking a greylisted or "
       "deferred\n"
       "                           address again (default 300)\n"
@@ -358,6 +359,11 @@ static enum lc_status options_checks(const char *value, unsigned *out)
   char buf[256];
   unsigned checks = LC_CHECK_SYNTAX;
 
+  if (strspn(value, ", ") == strlen(value)) {
+    fprintf(stderr, "listclean: --checks needs at least one of syntax, dns, "
+                    "smtp, identity and all\n");
+    return LC_ERR_INVALID;
+  }
   snprintf(buf, sizeof(buf), "%s", value);
   for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
        tok = strtok_r(NULL, ",", &save)) {

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,7 +40,7 @@ static bool job_name_ends_with_zst(const char *path)
 {
   size_t len = strlen(path);
 
-  return len > 4 && strcmp(path + len - 4, ".zst") == 0;
+  return len > 4 && strcasecmp(path + len - 4, ".zst") == 0;
 }
 
 struct job {
@@ -244,9 +245,40 @@ static int job_check_spill_dir(struct job *job)
                   o->spill_dir, problem);
 }
 
+/* The report is written at the end, next to its final name. So a
+ * directory that cannot take it is found now, not after hours of work.
+ * Files that exist and are not regular (devices, FIFOs) are written in
+ * place. */
+static const char *job_report_dir_problem(const char *path, char *dir,
+                                          size_t size)
+{
+  struct stat st;
+  const char *slash = strrchr(path, '/');
+
+  if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    return NULL;
+  if (slash == NULL)
+    snprintf(dir, size, ".");
+  else
+    snprintf(dir, size, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+  if (stat(dir, &st) != 0)
+    return strerror(errno);
+  if (!S_ISDIR(st.st_mode))
+    return "not a directory";
+  if (access(dir, W_OK | X_OK) != 0)
+    return strerror(errno);
+  return NULL;
+}
+
 static int job_open(struct job *job)
 {
   const struct lc_job_options *o = job->opt;
+  char report_dir[4096];
+  const char *report_problem =
+      o->report_path != NULL
+          ? job_report_dir_problem(o->report_path, report_dir,
+                                   sizeof(report_dir))
+          : NULL;
   const char *clash = o->report_path ? job_report_clash(o) : NULL;
   char err[512];
   int code;
@@ -256,6 +288,11 @@ static int job_open(struct job *job)
                     "the report %s is the %s file; give --report another "
                     "name",
                     o->report_path, clash);
+  if (report_problem != NULL)
+    return job_fail(job, LC_EXIT_USAGE,
+                    "cannot write the report %s: directory %s: %s; give "
+                    "--report a path in a directory this user can write to",
+                    o->report_path, report_dir, report_problem);
   if (o->report_path != NULL && (job->report = lc_report_new()) == NULL)
     return job_fail(job, LC_EXIT_IO, "out of memory for the report");
   if (job_check_spill_dir(job) != LC_EXIT_OK)

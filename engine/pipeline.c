@@ -113,6 +113,36 @@ void lc_pipeline_fail(struct lc_pipeline *p, int exit_code, const char *message)
   p->input_done = true;
 }
 
+/* Whether FIELD (LEN bytes) looks like an email address: text, '@', and a
+ * domain with a dot. */
+static bool pipeline_looks_like_address(const char *field, size_t len)
+{
+  const char *at = memchr(field, '@', len);
+
+  return at != NULL && at > field &&
+         memchr(at + 1, '.', len - (size_t)(at + 1 - field)) != NULL &&
+         field[len - 1] != '.';
+}
+
+/* Warn when the first record, taken as the header, contains an address:
+ * the file probably has no header, and its first row would go unchecked. */
+static void pipeline_check_header(const struct lc_row *header)
+{
+  size_t len;
+
+  for (uint32_t i = 0; i < header->nfields; i++) {
+    const char *field = lc_row_field(header, i, &len);
+
+    if (!pipeline_looks_like_address(field, len))
+      continue;
+    lc_warn("the header's column %u is an address (\"%.*s\"): if the file "
+            "has no header, give --no-header, or its first row is written "
+            "as the header and not checked",
+            i + 1, (int)(len < 80 ? len : 80), field);
+    return;
+  }
+}
+
 /* First record of an input with a header: write it (unless it is already
  * in a resumed output) and find the address column by --column or by
  * name. */
@@ -123,8 +153,10 @@ static void pipeline_take_header(struct lc_pipeline *p,
 
   p->header_done = true;
   p->width = header->nfields;
-  if (write)
+  if (write) {
+    pipeline_check_header(header);
     lc_pipeline_write_header(p, header);
+  }
   if (p->opt->column != NULL) {
     if (lc_columns_from_spec(p->opt->column, header, &p->column, err,
                              sizeof(err)) != LC_OK)

@@ -211,8 +211,10 @@ enum lc_status lc_output_flush(struct lc_output *out)
   if (out->error != LC_OK)
     return out->error;
   /* An empty frame would only add bytes, except in an output that has
-   * none yet: zstd rejects a file of 0 bytes. */
-  if (out->cctx != NULL && out->frame_in == 0 && out->bytes_out > 0)
+   * none yet: zstd rejects a file of 0 bytes. A resumed output already has
+   * its frames. */
+  if (out->cctx != NULL && out->frame_in == 0 &&
+      (out->bytes_out > 0 || out->opt.append))
     return LC_OK;
   out->frame_in = 0;
   return output_drain(out, ZSTD_e_end);

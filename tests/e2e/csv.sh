@@ -77,6 +77,27 @@ tap_check "bad level message names value" \
 tap_eq "letter as delimiter exit status" 1 $?
 tap_check "letter as delimiter message" \
   grep -q "invalid value 'x' for --delimiter" "$t/err3d"
+# A report in a directory that does not exist is refused at the start,
+# before the output is created.
+"$lc" --checks syntax --report "$t/nodir/r.json" "$fx/quoting.csv" \
+  -o "$t/nodir.csv" 2>"$t/nodir.err"
+tap_eq "report in a missing directory exit status" 1 $?
+tap_eq "report in a missing directory message" \
+  "listclean: error: cannot write the report $t/nodir/r.json: directory $t/nodir: No such file or directory; give --report a path in a directory this user can write to" \
+  "$(cat "$t/nodir.err")"
+tap_check "report in a missing directory: no output" [ ! -e "$t/nodir.csv" ]
+"$lc" --checks '' "$fx/quoting.csv" -o /dev/null 2>"$t/nochecks.err"
+tap_eq "empty --checks exit status" 1 $?
+# An upper-case .ZST suffix compresses too.
+"$lc" --checks syntax "$fx/quoting.csv" -o "$t/upper.csv.ZST"
+tap_check "upper-case .ZST is zstd" zstd -q -t "$t/upper.csv.ZST"
+# A first row that holds an address is probably not a header.
+printf '1,a@example.com\n2,b@example.com\n' |
+  "$lc" --checks syntax - -o /dev/null 2>"$t/nohead.err"
+tap_eq "address in the header warns" \
+  "listclean: warn: the header's column 2 is an address (\"a@example.com\"): if the file has no header, give --no-header, or its first row is written as the header and not checked" \
+  "$(cat "$t/nohead.err")"
+
 # The suggestion column: a likely typo of a known domain, else empty.
 tap_eq "suggestion column" "email,status,reason,normalized,suggestion
 john@gmial.com,unknown,not_checked,john@gmial.com,john@gmail.com

@@ -222,6 +222,17 @@ tap_eq "resume of an edited input message" \
   "$(tail -n 1 "$t/edited.err")"
 tap_eq "resume of an edited input writes no row" 5 \
   "$(wc -l <"$t/edited.out")"
+# A zstd output stays byte for byte the same when the resume is refused,
+# and when there is nothing left to do.
+"$lc" --checks syntax "$t/small.csv" -o "$t/same.csv.zst"
+cp "$t/same.csv.zst" "$t/same.orig"
+"$lc" --checks syntax --resume "$t/small.csv" -o "$t/same.csv.zst"
+tap_cmp "complete zstd output unchanged by --resume" "$t/same.orig" \
+  "$t/same.csv.zst"
+"$lc" --checks syntax --resume "$t/edited.csv" -o "$t/same.csv.zst" \
+  2>/dev/null
+tap_cmp "refused zstd resume leaves the file alone" "$t/same.orig" \
+  "$t/same.csv.zst"
 "$lc" --checks syntax --resume "$t/small.csv" -o "$t/other.out" --zstd \
   2>"$t/zst.err"
 tap_eq "resume plain as zstd exit status" 1 $?
