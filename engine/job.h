@@ -106,6 +106,10 @@ struct lc_job_stats {
   bool input_complete; /* the input was read to its end */
   bool stopped_early;  /* a signal cut the run short */
   int stop_signal;     /* first SIGINT or SIGTERM received, or 0 */
+  /* Column of the addresses, from 1 (0 until known), and its header name
+   * ("" without a header). */
+  uint32_t address_column;
+  char address_column_name[128];
 };
 
 /* Print STATS as a table of counts per status and reason to stderr. */

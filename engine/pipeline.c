@@ -70,6 +70,7 @@ lc_pipeline_init(struct lc_pipeline *p, uv_loop_t *loop,
                  struct lc_job_stats *stats, struct lc_report *report)
 {
   memset(p, 0, sizeof(*p));
+  lc_row_init(&p->header);
   p->loop = loop;
   p->opt = opt;
   p->reader = reader;
@@ -143,6 +144,24 @@ static void pipeline_check_header(const struct lc_row *header)
   }
 }
 
+/* Record and log the address column, found by name, number or content. */
+static void pipeline_column_found(struct lc_pipeline *p)
+{
+  struct lc_job_stats *st = p->stats;
+  const char *name = "";
+  size_t len = 0;
+
+  if (p->exit_code != LC_EXIT_OK)
+    return;
+  if (p->column < p->header.nfields)
+    name = lc_row_field(&p->header, (uint32_t)p->column, &len);
+  st->address_column = (uint32_t)p->column + 1;
+  snprintf(st->address_column_name, sizeof(st->address_column_name), "%.*s",
+           (int)len, name);
+  lc_info("addresses are in column %u%s%s%s", st->address_column,
+          len > 0 ? " (\"" : "", st->address_column_name, len > 0 ? "\")" : "");
+}
+
 /* First record of an input with a header: write it (unless it is already
  * in a resumed output) and find the address column by --column or by
  * name. */
@@ -157,6 +176,8 @@ static void pipeline_take_header(struct lc_pipeline *p,
     pipeline_check_header(header);
     lc_pipeline_write_header(p, header);
   }
+  if (lc_row_copy(&p->header, header) != LC_OK)
+    lc_row_clear(&p->header);
   if (p->opt->column != NULL) {
     if (lc_columns_from_spec(p->opt->column, header, &p->column, err,
                              sizeof(err)) != LC_OK)
@@ -165,6 +186,8 @@ static void pipeline_take_header(struct lc_pipeline *p,
   } else {
     p->column_known = lc_columns_from_header(header, &p->column);
   }
+  if (p->column_known)
+    pipeline_column_found(p);
 }
 
 void lc_pipeline_resume(struct lc_pipeline *p, const struct lc_row *header,
@@ -277,6 +300,7 @@ static void pipeline_detect_column(struct lc_pipeline *p)
                      "name it with --column NAME or --column NUMBER");
   }
   p->column_known = true;
+  pipeline_column_found(p);
 }
 
 static void pipeline_submit(struct lc_pipeline *p, struct lc_item *item)
@@ -538,6 +562,7 @@ void lc_pipeline_release(struct lc_pipeline *p)
     lc_row_release(&p->items[i].row);
     lc_result_release(&p->items[i].result);
   }
+  lc_row_release(&p->header);
   free(p->items);
   free(p->free_items);
   free(p->order);

@@ -71,6 +71,7 @@ struct lc_pipeline {
   size_t spill_buf_cap;
 
   bool header_done;
+  struct lc_row header; /* the input's header, for the column's name */
   bool column_known;
   size_t column;
   uint32_t width;  /* columns of the header, or of the first row */

@@ -141,6 +141,17 @@ static void report_run(struct lc_json *json, const struct lc_report *r,
   lc_json_string(json, report_signal_name(st->stop_signal));
   lc_json_key(json, "input_complete");
   lc_json_bool(json, st->input_complete);
+  lc_json_key(json, "address_column");
+  if (st->address_column == 0) {
+    lc_json_null(json);
+  } else {
+    lc_json_begin_object(json);
+    lc_json_key(json, "number");
+    lc_json_uint(json, st->address_column);
+    lc_json_key(json, "name");
+    lc_json_string(json, st->address_column_name);
+    lc_json_end_object(json);
+  }
   lc_json_key(json, "started");
   report_time(json, &r->started_wall);
   lc_json_key(json, "ended");

@@ -78,6 +78,8 @@ wait_for_bytes() {
 tap_eq "report run exit status" 0 $?
 tap_eq "report counts add up" consistent \
   "$(report_check "$t/small.json" "$t/small.out")"
+tap_eq "report names the address column" '{"number": 2, "name": "email"}' \
+  "$(report_field "$t/small.json" '["address_column"]')"
 tap_eq "report rows read" 6 "$(report_field "$t/small.json" '["rows"]["read"]')"
 tap_eq "report exit code" 0 "$(report_field "$t/small.json" '["exit_code"]')"
 tap_eq "report not stopped" false \
