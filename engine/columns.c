@@ -140,7 +140,7 @@ enum lc_status lc_columns_from_spec(const char *spec,
   return LC_ERR_NOTFOUND;
 }
 
-static bool columns_looks_like_address(const char *field, size_t len)
+bool lc_columns_looks_like_address(const char *field, size_t len)
 {
   const char *at = memchr(field, '@', len);
 
@@ -163,7 +163,7 @@ bool lc_columns_from_content(const struct lc_row *const *rows, size_t count,
       if (c >= rows[r]->nfields)
         continue;
       const char *field = lc_row_field(rows[r], c, &len);
-      hits += columns_looks_like_address(field, len);
+      hits += lc_columns_looks_like_address(field, len);
     }
     if (hits > best_hits) {
       best = c;

@@ -21,6 +21,10 @@ enum lc_status lc_columns_from_spec(const char *spec,
  * Address, mail, courriel, ...). Returns false when none does. */
 bool lc_columns_from_header(const struct lc_row *header, size_t *index);
 
+/* Whether FIELD (LEN bytes) looks like an address: an '@' with text on
+ * both sides and a dot after it. */
+bool lc_columns_looks_like_address(const char *field, size_t len);
+
 /* Pick the column where most of ROWS (COUNT rows) hold something that
  * looks like an address (one '@' with text on both sides). Returns false
  * when no column does. */

@@ -15,7 +15,7 @@
  * NOTE: queries carry no EDNS option, so every answer over 512 bytes is
  * truncated over UDP and asked again over TCP. c-ares 1.18 sends all TCP
  * questions to a server over one connection, and a connection that breaks
- * fails every question on it: one name whose answer breaks it (a length
+ * fails every question on it. So one name whose answer breaks it (a length
  * word, then a close), or a server that closes after each answer, turns
  * the other TCP lookups into dns_error within their three tries.
  */

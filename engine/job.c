@@ -219,25 +219,32 @@ static const char *job_report_clash(const struct lc_job_options *o)
   return NULL;
 }
 
-/* A --spill-dir that cannot take the spill file is refused at the start,
+/* Return why DIR cannot take new files, or NULL when it can. */
+static const char *job_dir_problem(const char *dir)
+{
+  struct stat st;
+
+  if (stat(dir, &st) != 0)
+    return strerror(errno);
+  if (!S_ISDIR(st.st_mode))
+    return "not a directory";
+  if (access(dir, W_OK | X_OK) != 0)
+    return strerror(errno);
+  return NULL;
+}
+
+/* Reject a --spill-dir that cannot take the spill file at the start,
  * because it would otherwise surface only at the first spill, maybe hours
- * later. A bad $TMPDIR still gives that warning then. */
+ * later. A bad $TMPDIR still gives a warning then. */
 static int job_check_spill_dir(struct job *job)
 {
   const struct lc_job_options *o = job->opt;
-  struct stat st;
-  const char *problem = NULL;
+  const char *problem;
 
   if (o->spill_dir == NULL || o->spill_dir[0] == '\0' ||
       o->max_spill_bytes == 0 || o->checks == LC_CHECK_SYNTAX)
     return LC_EXIT_OK;
-  if (stat(o->spill_dir, &st) != 0)
-    problem = strerror(errno);
-  else if (!S_ISDIR(st.st_mode))
-    problem = "not a directory";
-  else if (access(o->spill_dir, W_OK | X_OK) != 0)
-    problem = strerror(errno);
-  if (problem == NULL)
+  if ((problem = job_dir_problem(o->spill_dir)) == NULL)
     return LC_EXIT_OK;
   return job_fail(job, LC_EXIT_USAGE,
                   "invalid --spill-dir %s: %s; give a directory this user "
@@ -245,10 +252,10 @@ static int job_check_spill_dir(struct job *job)
                   o->spill_dir, problem);
 }
 
-/* The report is written at the end, next to its final name. So a
- * directory that cannot take it is found now, not after hours of work.
- * Files that exist and are not regular (devices, FIFOs) are written in
- * place. */
+/* Return why the directory of the report PATH (copied to DIR, SIZE bytes)
+ * cannot take it, or NULL. The report is written there at the end, so the
+ * check runs at the start. Existing files that are not regular (devices,
+ * FIFOs) are written in place and need no directory. */
 static const char *job_report_dir_problem(const char *path, char *dir,
                                           size_t size)
 {
@@ -261,13 +268,7 @@ static const char *job_report_dir_problem(const char *path, char *dir,
     snprintf(dir, size, ".");
   else
     snprintf(dir, size, "%.*s", (int)(slash == path ? 1 : slash - path), path);
-  if (stat(dir, &st) != 0)
-    return strerror(errno);
-  if (!S_ISDIR(st.st_mode))
-    return "not a directory";
-  if (access(dir, W_OK | X_OK) != 0)
-    return strerror(errno);
-  return NULL;
+  return job_dir_problem(dir);
 }
 
 static int job_open(struct job *job)

@@ -95,7 +95,7 @@ struct lc_job_stats {
   uint64_t rows_cut;     /* rows a stop left unwritten or not_checked */
   uint64_t malformed;
   uint64_t rows_spilled;    /* rows moved to the spill file */
-  uint64_t spill_peak_rows; /* most rows in the spill file at once */
+  uint64_t spill_peak_rows; /* largest row count of the spill file */
   /* Most unread bytes in the spill file at once, records still in its
    * write buffer included. */
   uint64_t spill_peak_bytes;

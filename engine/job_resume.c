@@ -53,13 +53,9 @@ static void resume_note_accepted(struct lc_resume_plan *plan,
 {
   const char *at = memrchr(address, '@', len);
 
-  if (at == NULL)
-    return;
-  if (plan->accepted == NULL)
-    plan->accepted = lc_dedup_new(LC_NET_ACCEPTED_MEMORY);
-  if (plan->accepted != NULL)
-    (void)lc_dedup_seen_hash(
-        plan->accepted,
+  if (at != NULL)
+    lc_net_accepted_add(
+        &plan->accepted,
         lc_hash_nocase(at + 1, len - (size_t)(at + 1 - address)));
 }
 

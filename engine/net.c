@@ -474,10 +474,15 @@ static void net_catch_all_done_cb(struct lc_probe *probe,
 static void net_note_accepted(struct lc_net *net, struct net_domain *d)
 {
   d->any_accepted = true;
-  if (net->accepted == NULL)
-    net->accepted = lc_dedup_new(LC_NET_ACCEPTED_MEMORY);
-  if (net->accepted != NULL)
-    (void)lc_dedup_seen_hash(net->accepted, d->hash);
+  lc_net_accepted_add(&net->accepted, d->hash);
+}
+
+void lc_net_accepted_add(struct lc_dedup **set, uint64_t domain_hash)
+{
+  if (*set == NULL)
+    *set = lc_dedup_new(LC_NET_ACCEPTED_MEMORY);
+  if (*set != NULL)
+    (void)lc_dedup_seen_hash(*set, domain_hash);
 }
 
 void lc_net_take_accepted(struct lc_net *net, struct lc_dedup *set)

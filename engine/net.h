@@ -42,6 +42,11 @@ void lc_net_set_blocked_cb(struct lc_net *net, bool (*blocked)(void *arg),
 /* Bytes of the set of domains that had a real recipient accepted. */
 #define LC_NET_ACCEPTED_MEMORY (2u << 20)
 
+/* Add the domain of hash DOMAIN_HASH (lc_hash_nocase) to *SET, the
+ * domains that had a real recipient accepted, creating the set at the
+ * first one. Without memory for the set the domain is left out. */
+void lc_net_accepted_add(struct lc_dedup **set, uint64_t domain_hash);
+
 /* Take SET (from lc_dedup_new, or NULL), the hashes (lc_hash_nocase) of
  * domains that had a real recipient accepted before this run, such as
  * the rows --resume keeps. NET frees it, and adds the domains accepted

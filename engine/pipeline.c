@@ -114,17 +114,6 @@ void lc_pipeline_fail(struct lc_pipeline *p, int exit_code, const char *message)
   p->input_done = true;
 }
 
-/* Whether FIELD (LEN bytes) looks like an email address: text, '@', and a
- * domain with a dot. */
-static bool pipeline_looks_like_address(const char *field, size_t len)
-{
-  const char *at = memchr(field, '@', len);
-
-  return at != NULL && at > field &&
-         memchr(at + 1, '.', len - (size_t)(at + 1 - field)) != NULL &&
-         field[len - 1] != '.';
-}
-
 /* Warn when the first record, taken as the header, contains an address:
  * the file probably has no header, and its first row would go unchecked. */
 static void pipeline_check_header(const struct lc_row *header)
@@ -134,7 +123,7 @@ static void pipeline_check_header(const struct lc_row *header)
   for (uint32_t i = 0; i < header->nfields; i++) {
     const char *field = lc_row_field(header, i, &len);
 
-    if (!pipeline_looks_like_address(field, len))
+    if (!lc_columns_looks_like_address(field, len))
       continue;
     lc_warn("the header's column %u is an address (\"%.*s\"): if the file "
             "has no header, give --no-header, or its first row is written "

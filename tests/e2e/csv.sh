@@ -91,7 +91,7 @@ tap_eq "empty --checks exit status" 1 $?
 # An upper-case .ZST suffix compresses too.
 "$lc" --checks syntax "$fx/quoting.csv" -o "$t/upper.csv.ZST"
 tap_check "upper-case .ZST is zstd" zstd -q -t "$t/upper.csv.ZST"
-# A first row that holds an address is probably not a header.
+# A first row that contains an address is probably not a header.
 printf '1,a@example.com\n2,b@example.com\n' |
   "$lc" --checks syntax - -o /dev/null 2>"$t/nohead.err"
 tap_eq "address in the header warns" \

@@ -263,9 +263,9 @@ static void report_unwritable(void **state)
   lc_report_free(r);
 }
 
-/* The share and the ETA follow the rows written, not the bytes read: with
+/* The share and the ETA follow the rows written, not the bytes read. With
  * a quarter of the input read and half of those rows written, an eighth is
- * done, and at 100 rows/s the rest of an estimated 4,000 rows takes 35 s. */
+ * done. At 100 rows/s the rest of an estimated 4,000 rows takes 35 s. */
 static void progress_estimate(void **state)
 {
   struct lc_progress_view v;
